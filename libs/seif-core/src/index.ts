@@ -1,0 +1,2 @@
+// Public API of @seif/core. Stages are added here as they land.
+export {};
