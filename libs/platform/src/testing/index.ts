@@ -1,0 +1,1 @@
+export { createTestDatabase, freePort, startTestCluster, type TestCluster, type TestDatabase } from './postgres-cluster.js';
