@@ -1,0 +1,22 @@
+/** API process entry point: `npm start` runs it with DATABASE_URL set; SIGTERM/SIGINT drain and exit 0. */
+import { createLogger, loadConfig, requireDatabaseUrl } from '@seif/platform';
+import { createDatabase } from '@seif/platform/db';
+import { startApiServer } from './server.js';
+
+const config = loadConfig();
+const logger = createLogger('api', config.logLevel);
+const db = createDatabase(requireDatabaseUrl(config));
+const api = await startApiServer({ config, db, logger, startedAt: Date.now() }, { host: config.host, port: config.apiPort });
+logger.info({ url: api.url }, 'api listening');
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'api stopping');
+  await api.stop();
+  await db.$disconnect();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
