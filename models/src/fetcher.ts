@@ -56,7 +56,12 @@ export class AssetFetcher {
 
   /** Local path of a verified copy of the asset, fetching it if needed. */
   resolve(id: string): Promise<string> {
-    const entry = this.manifest.get(id);
+    let entry: AssetEntry;
+    try {
+      entry = this.manifest.get(id);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     let pending = this.#pending.get(id);
     if (!pending) {
       pending = this.#resolve(entry).finally(() => this.#pending.delete(id));
