@@ -3,13 +3,7 @@
  * its admin URL to the test files (`inject('postgresAdminUrl')`).
  */
 import type { TestProject } from 'vitest/node';
-import { startTestCluster } from './postgres-cluster.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    postgresAdminUrl: string;
-  }
-}
+import { startTestCluster } from './index.js';
 
 export default async function setup(project: TestProject) {
   const cluster = await startTestCluster();
