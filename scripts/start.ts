@@ -21,6 +21,11 @@ const children = new Map<string, ChildProcess>();
 let embedded: RunningPostgres | undefined;
 let stopping = false;
 
+// When npm dies of the same Ctrl+C first, our stdout pipe may be gone: a failed write must not abort the
+// shutdown (PostgreSQL would be left running), so write errors on our own output are ignored.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
 function say(message: string) {
   process.stdout.write(`[start] ${message}\n`);
 }
@@ -126,11 +131,11 @@ async function main() {
     waitFor(`http://${config.host}:${config.workerMetricsPort}/metrics`, {}, 'worker'),
     waitFor(webUrl, {}, 'web app'),
   ]);
-  say('ready');
   say(`  gallery   ${webUrl}`);
   say(`  GraphQL   ${apiUrl}`);
   say(`  metrics   http://${config.host}:${config.workerMetricsPort}/metrics`);
-  say('press Ctrl+C to stop');
+  // Last, so that whoever waits for this line has seen the URLs.
+  say('ready (press Ctrl+C to stop)');
 }
 
 main().catch((error: unknown) => {

