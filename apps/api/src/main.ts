@@ -1,12 +1,12 @@
 /** API process entry point: `npm start` runs it with DATABASE_URL set; SIGTERM/SIGINT drain and exit 0. */
-import { createLogger, loadConfig, requireDatabaseUrl } from '@seif/platform';
-import { createDatabase } from '@seif/platform/db';
+import { createLogger, loadConfig } from '@seif/platform';
 import { startApiServer } from './server.js';
+import { createApiServices } from './services.js';
 
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
-const db = createDatabase(requireDatabaseUrl(config));
-const api = await startApiServer({ config, db, logger, startedAt: Date.now() }, { host: config.host, port: config.apiPort });
+const services = await createApiServices(config, logger);
+const api = await startApiServer(services, { host: config.host, port: config.apiPort });
 logger.info({ url: api.url }, 'api listening');
 
 let stopping = false;
@@ -15,7 +15,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'api stopping');
   await api.stop();
-  await db.$disconnect();
+  await services.db.$disconnect();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

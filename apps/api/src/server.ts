@@ -1,41 +1,104 @@
 /**
- * The API's HTTP server: GraphQL over HTTP at /graphql (Apollo Server, CSRF prevention on), GraphQL over
- * WebSocket on the same path (graphql-ws, for subscriptions), and /healthz for load balancers.
- * `createApiServer` is what main.ts and the tests start; it owns nothing it did not create.
+ * The API's HTTP server: GraphQL over HTTP at /graphql (Apollo Server, CSRF prevention on, multipart uploads),
+ * GraphQL over WebSocket on the same path (graphql-ws, for subscriptions), signed downloads at /downloads/:id,
+ * and /healthz for load balancers. `startApiServer` is what main.ts and the tests start.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import express from 'express';
+import { GraphQLError } from 'graphql';
+import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { AuthError } from './auth/authenticate.js';
 import type { ApiContext, ApiServices } from './context.js';
+import { formatError, requestError } from './errors.js';
 import { buildSchema } from './schema.js';
 
 export interface RunningApi {
   url: string;
+  baseUrl: string;
   httpServer: Server;
   stop(): Promise<void>;
 }
 
+/** Limits that keep one request from monopolising the server; the figures are generous for real clients. */
+export const REQUEST_LIMITS = Object.freeze({
+  maxDepth: 10,
+  maxAliases: 15,
+  maxCost: 5_000,
+  maxTokens: 2_000,
+  maxDirectives: 50,
+  /** Photos: 20 MB, one file per request (the GraphQL multipart spec allows more). */
+  maxUploadBytes: 20 * 1024 * 1024,
+  maxUploadFiles: 1,
+});
+
+async function contextFor(services: ApiServices, authorization: string | undefined): Promise<ApiContext> {
+  try {
+    return { ...services, viewer: await services.authenticator.authenticate(authorization) };
+  } catch (error) {
+    if (error instanceof AuthError) throw requestError('UNAUTHENTICATED', error.message);
+    throw error;
+  }
+}
+
 export async function startApiServer(services: ApiServices, listen: { host: string; port: number }): Promise<RunningApi> {
   const schema = buildSchema();
+  const armor = new ApolloArmor({
+    maxDepth: { n: REQUEST_LIMITS.maxDepth },
+    maxAliases: { n: REQUEST_LIMITS.maxAliases },
+    costLimit: { maxCost: REQUEST_LIMITS.maxCost },
+    maxTokens: { n: REQUEST_LIMITS.maxTokens },
+    maxDirectives: { n: REQUEST_LIMITS.maxDirectives },
+    blockFieldSuggestion: { enabled: true },
+  });
+  const protection = armor.protect();
+
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
 
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer({ schema, context: (): ApiContext => ({ ...services }) }, wsServer);
+  const wsCleanup = useServer(
+    {
+      schema,
+      context: (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = typeof params.authorization === 'string' ? params.authorization : typeof params.Authorization === 'string' ? params.Authorization : undefined;
+        return contextFor(services, authorization);
+      },
+      validate: undefined,
+    },
+    wsServer,
+  );
 
   const apollo = new ApolloServer<ApiContext>({
     schema,
     introspection: true,
+    csrfPrevention: true,
+    formatError,
+    includeStacktraceInErrorResponses: false,
     plugins: [
+      ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
     ],
+    validationRules: [...protection.validationRules],
+    allowBatchedHttpRequests: false,
     logger: {
       debug: (message) => services.logger.debug(message),
       info: (message) => services.logger.info(message),
@@ -48,16 +111,60 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
-  app.use('/graphql', express.json({ limit: '1mb' }), expressMiddleware(apollo, { context: async () => ({ ...services }) }));
+
+  app.get('/downloads/:artifactId', async (req, res) => {
+    const { artifactId } = req.params;
+    const verdict = services.downloads.check(artifactId, String(req.query.expires ?? ''), String(req.query.signature ?? ''));
+    if (verdict !== 'ok') {
+      res.status(verdict === 'expired' ? 410 : 403).json({ error: verdict === 'expired' ? 'link expired; ask the API for a new one' : 'invalid link' });
+      return;
+    }
+    const artifact = await services.db.artifact.findUnique({ where: { id: artifactId } }).catch(() => null);
+    if (!artifact) {
+      res.status(404).json({ error: 'not found' });
+      return;
+    }
+    try {
+      const body = await services.storage.get(artifact.storageKey);
+      const filename = artifact.storageKey.split('/').at(-1) ?? artifact.id;
+      res.writeHead(200, {
+        'content-type': artifact.contentType,
+        'content-length': String(artifact.bytes),
+        'content-disposition': `attachment; filename="${filename}"`,
+        'cache-control': 'private, max-age=300',
+      });
+      await pipeline(body, res);
+    } catch (error) {
+      services.logger.error({ err: error, artifactId }, 'download failed');
+      if (!res.headersSent) res.status(500).json({ error: 'download failed' });
+      else res.destroy();
+    }
+  });
+
+  app.use(
+    '/graphql',
+    graphqlUploadExpress({ maxFileSize: REQUEST_LIMITS.maxUploadBytes, maxFiles: REQUEST_LIMITS.maxUploadFiles }),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(services, req.headers.authorization) }),
+  );
+
+  // Body-parser and upload errors (e.g. a JSON body over the limit) as GraphQL-shaped responses, no stack traces.
+  app.use((error: Error & { status?: number; expose?: boolean }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const message = status < 500 && error.expose !== false ? error.message : 'Internal server error';
+    if (status >= 500) services.logger.error({ err: error }, 'request failed');
+    res.status(status).json({ errors: [new GraphQLError(message, { extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } })] });
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(listen.port, listen.host, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  const url = `http://${listen.host}:${port}/graphql`;
+  const baseUrl = `http://${listen.host}:${port}`;
   return {
-    url,
+    url: `${baseUrl}/graphql`,
+    baseUrl,
     httpServer,
     stop: async () => {
       await apollo.stop();

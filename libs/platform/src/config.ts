@@ -38,6 +38,8 @@ const envSchema = z
     S3_SECRET_ACCESS_KEY: z.string().optional(),
     S3_FORCE_PATH_STYLE: flag.default(true),
     SEIF_DEVICE: z.enum(['cpu', 'cuda']).default('cpu'),
+    /** Shared by every API instance: signs download links. One machine: generated under SEIF_DATA_DIR. */
+    SEIF_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -71,6 +73,7 @@ export interface Config {
   apiPublicUrl: string;
   storage: StorageConfig;
   device: 'cpu' | 'cuda';
+  signingSecret: string | undefined;
   logLevel: string;
   assets: ReturnType<typeof fetcherOptionsFromEnv>;
 }
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiPublicUrl: e.API_PUBLIC_URL ?? `http://${e.HOST}:${e.API_PORT}`,
     storage,
     device: e.SEIF_DEVICE,
+    signingSecret: e.SEIF_SIGNING_SECRET,
     logLevel: e.LOG_LEVEL,
     assets: fetcherOptionsFromEnv(env),
   };

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUEST_LIMITS } from '../src/server.js';
+import { type Harness, startHarness } from './helpers/api-harness.js';
+
+describe('request protection', () => {
+  let h: Harness;
+  let key: string;
+  beforeAll(async () => {
+    h = await startHarness();
+    ({ key } = await h.createTenant('Limits'));
+  });
+  afterAll(() => h?.close());
+
+  it('rejects queries deeper or costlier than the limits', async () => {
+    let selection = 'id';
+    for (let i = 0; i < REQUEST_LIMITS.maxDepth; i++) selection = `latestReconstruction { subject { ${selection} } }`;
+    const { status, body } = await h.gql(`{ subjects { edges { node { ${selection} } } } }`, {}, key);
+    expect(status).toBe(400);
+    // Deep nesting also multiplies cost; either guard may fire first.
+    expect(body.errors[0].message).toMatch(/depth|cost/i);
+    expect(body.data).toBeUndefined();
+  });
+
+  it('rejects alias floods', async () => {
+    const aliases = Array.from({ length: REQUEST_LIMITS.maxAliases + 5 }, (_, i) => `a${i}: health { status }`).join(' ');
+    const { body } = await h.gql(`{ ${aliases} }`, {}, key);
+    expect(body.errors[0].message).toMatch(/alias/i);
+  });
+
+  it('does not suggest field names to probers and never returns stack traces', async () => {
+    const { body } = await h.gql('{ subjectz { totalCount } }', {}, key);
+    expect(body.errors[0].message).not.toMatch(/Did you mean/);
+    expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('rejects an oversized JSON body with a GraphQL-shaped error', async () => {
+    const response = await fetch(h.api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: `{ health { status } } # ${'x'.repeat(2 * 1024 * 1024)}` }),
+    });
+    expect(response.status).toBe(413);
+    const body = (await response.json()) as any;
+    expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+});
