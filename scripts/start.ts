@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig, REPO_ROOT } from '@seif/platform';
-import { applyMigrations, type RunningPostgres, startEmbeddedPostgres } from '@seif/platform/db';
+import { applyMigrations, createDatabase, ensureLocalTenant, type RunningPostgres, startEmbeddedPostgres } from '@seif/platform/db';
 
 const config = loadConfig();
 const rebuildWeb = process.argv.includes('--rebuild-web');
@@ -109,6 +109,8 @@ async function main() {
   }
   const applied = await applyMigrations(databaseUrl);
   say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema up to date');
+  const db = createDatabase(databaseUrl, { maxConnections: 1 });
+  const localKey = await ensureLocalTenant(db, config.dataDir).finally(() => db.$disconnect());
 
   const apiUrl = `http://${config.host}:${config.apiPort}/graphql`;
   const webUrl = `http://${config.host}:${config.webPort}/`;
@@ -134,6 +136,7 @@ async function main() {
   say(`  gallery   ${webUrl}`);
   say(`  GraphQL   ${apiUrl}`);
   say(`  metrics   http://${config.host}:${config.workerMetricsPort}/metrics`);
+  if (localKey) say(`  API key   ${localKey}  (tenant "Local", admin; kept in ${path.join(config.dataDir, 'local-api-key')})`);
   // Last, so that whoever waits for this line has seen the URLs.
   say('ready (press Ctrl+C to stop)');
 }

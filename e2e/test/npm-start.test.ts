@@ -61,6 +61,17 @@ describe('npm start', () => {
     expect(page).toContain('SeIF');
     expect(page).toContain('Back end ready');
 
+    // First start on an empty database: a local tenant and its admin key, printed for the user, that work.
+    const keyLine = output.find((line) => line.includes('API key'));
+    const key = keyLine?.match(/seif_[a-z2-7]{12}_[A-Za-z0-9_-]{43}/)?.[0];
+    expect(key, 'npm start prints the local admin API key').toBeDefined();
+    const viewer = await fetch(apiUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ viewer { tenant { name } apiKey { scopes } } }' }),
+    }).then((response) => response.json() as Promise<any>);
+    expect(viewer.data.viewer).toEqual({ tenant: { name: 'Local' }, apiKey: { scopes: ['READ', 'WRITE', 'ADMIN'] } });
+
     const metrics = await fetch(`http://127.0.0.1:${ports.WORKER_METRICS_PORT}/metrics`).then((response) => response.text());
     expect(metrics).toMatch(/^seif_worker_database_up 1$/m);
 

@@ -21,3 +21,4 @@ export {
   type StoredObject,
 } from './storage/index.js';
 export { packageVersions } from './versions.js';
+export { generateApiKey, type NewApiKey, type ParsedApiKey, parseApiKey, verifySecret } from './auth/api-keys.js';

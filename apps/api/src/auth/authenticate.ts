@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from '@seif/platform/db';
-import { parseApiKey, verifySecret } from './api-keys.js';
+import { parseApiKey, verifySecret } from '@seif/platform';
 
 export type Scope = 'READ' | 'WRITE' | 'ADMIN';
 

@@ -1,6 +1,6 @@
 import type { ApiContext } from '../context.js';
 import { requireScope } from '../context.js';
-import { generateApiKey } from '../auth/api-keys.js';
+import { generateApiKey } from '@seif/platform';
 import { type UserError, userError } from '../errors.js';
 import { fromGlobalId } from '../relay.js';
 import { subjectPrefix } from '../storage-keys.js';

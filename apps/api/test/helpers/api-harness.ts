@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { createLogger, loadConfig } from '@seif/platform';
 import { createDatabase, type Database } from '@seif/platform/db';
 import { createTestDatabase, freePort, type TestDatabase } from '@seif/platform/testing';
-import { generateApiKey } from '../../src/auth/api-keys.js';
+import { generateApiKey } from '@seif/platform';
 import type { ApiServices } from '../../src/context.js';
 import { type RunningApi, startApiServer } from '../../src/server.js';
 import { createApiServices } from '../../src/services.js';

@@ -18,3 +18,4 @@ export {
   latestAppliedMigration,
   type SchemaDrift,
 } from './migrations.js';
+export { ensureLocalTenant } from './local-tenant.js';
