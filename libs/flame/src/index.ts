@@ -31,5 +31,5 @@ export {
 // Exporters (GLB, OBJ+MTL, PLY, STL) and the ICT-FaceKit expression transfer.
 export * from './export/index.js';
 export { ARKIT_BLENDSHAPES, ARKIT_FROM_ICT, type ArkitBlendshape } from './ict/arkit.js';
-export { type ObjMesh, ObjParseError, parseObj, readObj } from './ict/obj.js';
+export { type ObjMesh, ObjParseError, parseObj, readObj } from './io/obj.js';
 export { type JawFit, type TransferReport, type TransferResult, transferIctExpressions } from './ict/transfer.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStl, edgeUseCounts, encodePly, encodeStl, exportMesh, makeWatertight, meshVolume } from '../src/export/index.js';
-import { readObj } from '../src/ict/obj.js';
+import { readObj } from '../src/io/obj.js';
 import { flameExportMesh, icosphere, tinyPng } from './fixtures/meshes.js';
 
 function expectClosed(indices: Uint32Array): void {

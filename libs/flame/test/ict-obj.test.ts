@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ObjParseError, parseObj } from '../src/ict/obj.js';
+import { ObjParseError, parseObj } from '../src/io/obj.js';
 
 const encode = (text: string) => new TextEncoder().encode(text);
 

@@ -28,7 +28,7 @@ import { FLAME_JOINT_NAMES, FLAME_JOINT_PARENTS, type DynamicContour, type HeadM
 import { readHeadModelFile, writeHeadModelFile } from '../model/model-file.js';
 import { HeadEvaluator } from '../model/evaluate.js';
 import { deriveMediapipe478 } from './mediapipe.js';
-import { parseObj } from './mesh.js';
+import { type ObjMesh, parseObj } from '../io/obj.js';
 import { deriveSkinWeights } from './skinning.js';
 
 export const DEFAULT_MODEL_NAME = 'flame2023-open-arkit';
@@ -125,7 +125,9 @@ export async function buildDefaultHeadModel(options: BuildOptions = {}): Promise
     right: contiguousRange(masks.right_eyeball, 'right_eyeball'),
   };
 
-  const uvMesh = parseObj(new TextDecoder().decode(await read(ASSETS.uvTemplate)), ASSETS.uvTemplate);
+  const uvMesh = parseMesh(await read(ASSETS.uvTemplate), ASSETS.uvTemplate);
+  const uvFaces = uvMesh.uvFaces;
+  if (!uvFaces) throw new FlameError('CORRUPT_FILE', `${ASSETS.uvTemplate}: faces without texture coordinates`);
   if (uvMesh.faces.length !== faces.length || uvMesh.faces.some((v, i) => v !== faces[i])) {
     throw new FlameError('BAD_SHAPE', `${ASSETS.uvTemplate}: faces differ from the FLAME basis; UVs cannot be attached`);
   }
@@ -144,7 +146,7 @@ export async function buildDefaultHeadModel(options: BuildOptions = {}): Promise
   const dynamicContour = readDynamicContour(expectDict(npyItem(parseNpy(await read(ASSETS.dynamicEmbedding), ASSETS.dynamicEmbedding)), ASSETS.dynamicEmbedding));
 
   log('placing the 478 MediaPipe points');
-  const canonical = parseObj(new TextDecoder().decode(await read(ASSETS.mediapipeCanonical)), ASSETS.mediapipeCanonical);
+  const canonical = parseMesh(await read(ASSETS.mediapipeCanonical), ASSETS.mediapipeCanonical);
   const faceVertex = new Uint8Array(n);
   for (const name of ['face', 'lips', 'nose', 'eye_region', 'forehead']) for (const v of masks[name] ?? []) faceVertex[v] = 1;
   for (const [s, e] of [eyeballs.left, eyeballs.right]) for (let v = s; v < e; v++) faceVertex[v] = 0;
@@ -217,7 +219,7 @@ export async function buildDefaultHeadModel(options: BuildOptions = {}): Promise
     expression: { names: expressionNames, deltas: expressionDeltas },
     joints: { names: [...FLAME_JOINT_NAMES], parents: Int32Array.from(FLAME_JOINT_PARENTS), regressor },
     skinWeights: weights,
-    uv: { coords: uvMesh.uvs, faces: uvMesh.uvFaces },
+    uv: { coords: uvMesh.uvs, faces: uvFaces },
     landmarks: { mediapipe478: mp.embedding, mediapipe105: known105, ibug68_static: ibugStatic },
     dynamicContour,
     masks,
@@ -287,6 +289,15 @@ function contiguousRange(indices: Uint32Array | undefined, what: string): [numbe
 }
 
 /** RingNet/DECA dynamic contour: 79 yaw bins; bin i <= 39 is yaw -i degrees, bin i >= 40 is yaw (i - 39). */
+/** An OBJ asset, with parse failures reported as the model file's corruption. */
+function parseMesh(bytes: Uint8Array, id: string): ObjMesh {
+  try {
+    return parseObj(bytes);
+  } catch (error) {
+    throw new FlameError('CORRUPT_FILE', `${id}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 function readDynamicContour(dict: Map<string, unknown>): DynamicContour {
   const faceLists = dict.get('lmk_face_idx') as NdArray[] | undefined;
   const baryLists = dict.get('lmk_b_coords') as NdArray[] | undefined;

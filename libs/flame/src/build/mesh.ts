@@ -1,48 +1,8 @@
 /**
- * Mesh helpers for the model builder: OBJ parsing, edges and boundary loops, a cotangent Laplacian with a
+ * Mesh helpers for the model builder: edges and boundary loops, a cotangent Laplacian with a
  * conjugate-gradient harmonic solver, and closest points on triangles. Build-time code: clarity over speed.
  */
-import { FlameError } from '../errors.js';
-
-export interface ObjMesh {
-  vertices: Float32Array;
-  uvs: Float32Array;
-  faces: Uint32Array;
-  uvFaces: Uint32Array;
-}
-
-/** Triangle OBJ with optional v/vt/vn indices (1-based or negative). */
-export function parseObj(text: string, what = 'OBJ'): ObjMesh {
-  const v: number[] = [];
-  const vt: number[] = [];
-  const f: number[] = [];
-  const ft: number[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('v ')) {
-      const p = line.split(/\s+/);
-      v.push(Number(p[1]), Number(p[2]), Number(p[3]));
-    } else if (line.startsWith('vt ')) {
-      const p = line.split(/\s+/);
-      vt.push(Number(p[1]), Number(p[2]));
-    } else if (line.startsWith('f ')) {
-      const corners = line.split(/\s+/).slice(1);
-      const vi = corners.map((c) => Number.parseInt(c.split('/')[0] ?? '', 10));
-      const ti = corners.map((c) => Number.parseInt(c.split('/')[1] ?? '', 10));
-      for (let k = 1; k + 1 < corners.length; k++) {
-        for (const m of [0, k, k + 1]) {
-          const a = vi[m] as number;
-          const b = ti[m] as number;
-          if (!Number.isFinite(a)) throw new FlameError('CORRUPT_FILE', `${what}: bad face line "${line}"`);
-          f.push(a < 0 ? v.length / 3 + a : a - 1);
-          if (Number.isFinite(b)) ft.push(b < 0 ? vt.length / 2 + b : b - 1);
-        }
-      }
-    }
-  }
-  if (v.some((x) => !Number.isFinite(x))) throw new FlameError('CORRUPT_FILE', `${what}: non-numeric vertex`);
-  return { vertices: Float32Array.from(v), uvs: Float32Array.from(vt), faces: Uint32Array.from(f), uvFaces: Uint32Array.from(ft) };
-}
+import { closestPointOnTriangle } from '../geometry/primitives.js';
 
 /** Vertex neighbours (CSR): offsets has n+1 entries. */
 export interface Adjacency {
@@ -50,22 +10,7 @@ export interface Adjacency {
   neighbours: Uint32Array;
 }
 
-export function vertexAdjacency(n: number, faces: Uint32Array): Adjacency {
-  const sets: Set<number>[] = Array.from({ length: n }, () => new Set<number>());
-  for (let t = 0; t < faces.length; t += 3) {
-    for (let c = 0; c < 3; c++) {
-      const a = faces[t + c] as number;
-      const b = faces[t + ((c + 1) % 3)] as number;
-      sets[a]!.add(b);
-      sets[b]!.add(a);
-    }
-  }
-  const offsets = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = (offsets[i] as number) + sets[i]!.size;
-  const neighbours = new Uint32Array(offsets[n] as number);
-  for (let i = 0; i < n; i++) neighbours.set([...sets[i]!].sort((a, b) => a - b), offsets[i] as number);
-  return { offsets, neighbours };
-}
+export { vertexAdjacency } from '../geometry/primitives.js';
 
 /** Boundary loops (ordered vertex lists) of a triangle mesh, largest first. */
 export function boundaryLoops(faces: Uint32Array): number[][] {
@@ -218,55 +163,16 @@ export function solveHarmonic(adjacency: Adjacency, weights: Float64Array, fixed
   return x;
 }
 
-/**
- * Closest point on triangle (a, b, c) to p; writes barycentrics (for a, b, c) into out and returns the squared
- * distance. Ericson, Real-Time Collision Detection, 5.1.5.
- */
-export function closestPointOnTriangle(p: ArrayLike<number>, a: ArrayLike<number>, b: ArrayLike<number>, c: ArrayLike<number>, out: Float64Array): number {
-  const ab = [b[0]! - a[0]!, b[1]! - a[1]!, b[2]! - a[2]!];
-  const ac = [c[0]! - a[0]!, c[1]! - a[1]!, c[2]! - a[2]!];
-  const ap = [p[0]! - a[0]!, p[1]! - a[1]!, p[2]! - a[2]!];
-  const dot = (u: number[], v: number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
-  const d1 = dot(ab, ap), d2 = dot(ac, ap);
-  let u: number, v: number, w: number;
-  const bp = [p[0]! - b[0]!, p[1]! - b[1]!, p[2]! - b[2]!];
-  const d3 = dot(ab, bp), d4 = dot(ac, bp);
-  const cp = [p[0]! - c[0]!, p[1]! - c[1]!, p[2]! - c[2]!];
-  const d5 = dot(ab, cp), d6 = dot(ac, cp);
-  const vc = d1 * d4 - d3 * d2, vb = d5 * d2 - d1 * d6, va = d3 * d6 - d5 * d4;
-  if (d1 <= 0 && d2 <= 0) { u = 1; v = 0; w = 0; }
-  else if (d3 >= 0 && d4 <= d3) { u = 0; v = 1; w = 0; }
-  else if (vc <= 0 && d1 >= 0 && d3 <= 0) { v = d1 / (d1 - d3); u = 1 - v; w = 0; }
-  else if (d6 >= 0 && d5 <= d6) { u = 0; v = 0; w = 1; }
-  else if (vb <= 0 && d2 >= 0 && d6 <= 0) { w = d2 / (d2 - d6); u = 1 - w; v = 0; }
-  else if (va <= 0 && d4 - d3 >= 0 && d5 - d6 >= 0) { w = (d4 - d3) / (d4 - d3 + (d5 - d6)); u = 0; v = 1 - w; }
-  else {
-    const denom = 1 / (va + vb + vc);
-    v = vb * denom; w = vc * denom; u = 1 - v - w;
-  }
-  out[0] = u; out[1] = v; out[2] = w;
-  let d = 0;
-  for (let k = 0; k < 3; k++) {
-    const q = u * a[k]! + v * b[k]! + w * c[k]! - p[k]!;
-    d += q * q;
-  }
-  return d;
-}
-
 /** Closest point on a set of triangles (brute force: build time only). */
 export function closestOnMesh(point: ArrayLike<number>, vertices: ArrayLike<number>, faces: Uint32Array, candidates: ArrayLike<number>): { face: number; bary: [number, number, number]; distance: number } {
-  const bary = new Float64Array(3);
+  const hit = new Float64Array(5);
   let best = { face: -1, bary: [0, 0, 0] as [number, number, number], distance: Number.POSITIVE_INFINITY };
-  const a = new Float64Array(3), b = new Float64Array(3), c = new Float64Array(3);
+  const [px, py, pz] = [point[0]!, point[1]!, point[2]!];
   for (let k = 0; k < candidates.length; k++) {
     const t = candidates[k] as number;
-    for (let q = 0; q < 3; q++) {
-      a[q] = vertices[3 * faces[3 * t]! + q]!;
-      b[q] = vertices[3 * faces[3 * t + 1]! + q]!;
-      c[q] = vertices[3 * faces[3 * t + 2]! + q]!;
-    }
-    const d = closestPointOnTriangle(point, a, b, c, bary);
-    if (d < best.distance) best = { face: t, bary: [bary[0]!, bary[1]!, bary[2]!], distance: d };
+    const a = 3 * faces[3 * t]!, b = 3 * faces[3 * t + 1]!, c = 3 * faces[3 * t + 2]!;
+    closestPointOnTriangle(px, py, pz, vertices[a]!, vertices[a + 1]!, vertices[a + 2]!, vertices[b]!, vertices[b + 1]!, vertices[b + 2]!, vertices[c]!, vertices[c + 1]!, vertices[c + 2]!, hit);
+    if (hit[0]! < best.distance) best = { face: t, bary: [hit[1]!, hit[2]!, hit[3]!], distance: hit[0]! };
   }
   best.distance = Math.sqrt(best.distance);
   return best;

@@ -9,7 +9,7 @@ import { assetPath } from '@seif/models';
 import { FlameError } from '../errors.js';
 import { isNdArray } from '../io/ndarray.js';
 import { expectDict, unpickle } from '../io/pickle.js';
-import { parseObj } from './obj.js';
+import { parseObj } from '../io/obj.js';
 
 /** ICT-FaceKit Light's 53 expression shapes (vertex_indices.json `expressions`), in its order. */
 export const ICT_EXPRESSIONS = Object.freeze([

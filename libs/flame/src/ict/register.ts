@@ -15,7 +15,7 @@
 import { FlameError } from '../errors.js';
 import type { FlameAuxData, IctData } from './assets.js';
 import { ICT_RANGES } from './assets.js';
-import { applySimilarity, fitSimilarity, type Similarity, TriangleGrid, vertexAdjacency, vertexNormals } from './geometry.js';
+import { applySimilarity, fitSimilarity, type Similarity, TriangleGrid, vertexAdjacency, vertexNormals } from '../geometry/primitives.js';
 
 export const FLAME_VERTEX_COUNT = 5023;
 export const FLAME_FACE_COUNT = 9976;

@@ -26,7 +26,7 @@
 import { FlameError } from '../errors.js';
 import { ARKIT_BLENDSHAPES, ARKIT_FROM_ICT, type ArkitBlendshape } from './arkit.js';
 import { type FlameAuxData, ICT_EXPRESSIONS, ICT_RANGES, type IctData, loadFlameAuxData, loadIctData } from './assets.js';
-import { fitSimilarity, graphDistance, type Mat3, mat3Multiply, mat3Transpose, rotationAxisAngle, smoothstep, type Vec3, vertexAdjacency } from './geometry.js';
+import { fitSimilarity, graphDistance, type Mat3, mat3Multiply, mat3Transpose, rotationAxisAngle, smoothstep, type Vec3, vertexAdjacency } from '../geometry/primitives.js';
 import { type Registration, type RegistrationReport, registerIctToFlame } from './register.js';
 
 /** Width of the smooth falloff outside the face region (metres): about four FLAME edges. */
