@@ -1,23 +1,72 @@
 // Public API of @seif/platform. Database code is under the '@seif/platform/db' subpath so that importing
-// config or storage does not load Prisma.
+// config or storage does not load Prisma. The job queue (pg-boss) and progress (ProgressPublisher,
+// ProgressListener) are here: they take a Prisma client from the caller and import only its types and the
+// generated enums (plain objects), so this entry still never loads Prisma.
 export { type Config, ConfigError, loadConfig, REPO_ROOT, requireDatabaseUrl, type StorageConfig } from './config.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   type AnimateJob,
   animateJobSchema,
+  DEAD_LETTER_POLICY,
+  deadLetterQueue,
+  type DeadLetterQueueName,
+  type EnqueueOptions,
+  type JobContext,
+  type JobHandler,
+  type JobInfo,
   JOB_PAYLOADS,
+  JOB_QUEUE_DEFAULTS,
+  JOB_QUEUE_ERROR_CODES,
+  jobIdFor,
+  type JobPayload,
+  JobQueue,
+  JobQueueError,
+  type JobQueueErrorCode,
+  type JobQueueOptions,
+  type JobState,
+  JobWorkerError,
   PROGRESS_CHANNEL,
+  prismaTransactionExecutor,
+  type PrismaRawClient,
+  QUEUE_POLICIES,
   type QueueName,
+  type QueuePolicy,
   QUEUES,
   type ReconstructJob,
   reconstructJobSchema,
-} from './queue/jobs.js';
+  type TransactionExecutor,
+  WORKER_POLICY,
+  type WorkOptions,
+  type WorkQueueName,
+} from './queue/index.js';
+export {
+  isTerminal,
+  LISTENER_RECONNECT,
+  PROGRESS_LIMITS,
+  PROGRESS_THROTTLE,
+  type ProgressKind,
+  ProgressListener,
+  type ProgressListenerOptions,
+  ProgressNotFoundError,
+  ProgressPublisher,
+  type ProgressPublisherOptions,
+  type ProgressReport,
+  type ProgressUpdate,
+  readProgressState,
+  type ReportOutcome,
+  type SubscribeOptions,
+  TERMINAL_STATUSES,
+} from './progress/index.js';
 export {
   assertValidKey,
   createObjectStorage,
   LocalStorage,
   type ObjectStorage,
   ObjectNotFoundError,
+  type PresignOptions,
+  S3_POLICY,
+  S3Storage,
+  type S3StorageOptions,
   type StoredObject,
 } from './storage/index.js';
 export { packageVersions } from './versions.js';

@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertValidKey, type ObjectStorage, ObjectNotFoundError, type StoredObject } from './object-storage.js';
+import { assertValidKey, type ObjectStorage, ObjectNotFoundError, type PresignOptions, type StoredObject } from './object-storage.js';
 
 const META_SUFFIX = '.meta.json';
 
@@ -68,6 +68,12 @@ export class LocalStorage implements ObjectStorage {
       .filter((key) => key === trimmed || key.startsWith(`${trimmed}/`) || (!prefix.endsWith('/') && key.startsWith(trimmed)));
     await Promise.all(keys.map((key) => this.delete(key)));
     return keys.length;
+  }
+
+  /** Local files have no URL of their own: undefined tells the API to serve the download itself. */
+  async presignGet(key: string, _options: PresignOptions): Promise<undefined> {
+    assertValidKey(key);
+    return undefined;
   }
 
   async #listFiles(dir: string): Promise<string[]> {

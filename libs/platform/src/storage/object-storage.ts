@@ -1,7 +1,7 @@
 /**
  * Where originals and artefacts live. Keys are slash-separated paths such as
  * `tenants/<tenant>/photos/<id>.jpg`; both drivers store them byte for byte. The local driver is the one-machine
- * default; the S3-compatible driver (same contract) comes with the platform issue.
+ * default; the S3-compatible driver (src/storage/s3-storage.ts) passes the same contract (test/storage-contract.ts).
  */
 import type { Readable } from 'node:stream';
 
@@ -20,6 +20,19 @@ export interface ObjectStorage {
   delete(key: string): Promise<void>;
   /** Deletes every object whose key starts with `prefix` (e.g. everything of one subject). */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * A URL from which a client can download the object without credentials until it expires, or undefined when
+   * the driver cannot sign one (local disk): then the API serves the download itself, behind its own signed
+   * link. Does not check that the object exists.
+   */
+  presignGet(key: string, options: PresignOptions): Promise<string | undefined>;
+}
+
+export interface PresignOptions {
+  /** Lifetime of the URL in seconds (S3: at most 7 days). */
+  expiresSeconds: number;
+  /** Suggests a file name to the browser (Content-Disposition: attachment). */
+  downloadName?: string;
 }
 
 export class ObjectNotFoundError extends Error {
