@@ -1,5 +1,5 @@
 /** What every resolver receives: the process's services plus the authenticated viewer of this request. */
-import type { Config, Logger, ObjectStorage } from '@seif/platform';
+import type { Config, JobQueue, Logger, ObjectStorage, ProgressListener, ProgressPublisher } from '@seif/platform';
 import type { Database } from '@seif/platform/db';
 import type { Authenticator, Scope, Viewer } from './auth/authenticate.js';
 import { requestError } from './errors.js';
@@ -12,6 +12,11 @@ export interface ApiServices {
   storage: ObjectStorage;
   authenticator: Authenticator;
   downloads: DownloadSigner;
+  queue: JobQueue;
+  /** Pushes job progress from PostgreSQL NOTIFY to this instance's subscribers. */
+  progress: ProgressListener;
+  /** Used for cancellations and retries, which the API records itself. */
+  publisher: ProgressPublisher;
   startedAt: number;
 }
 

@@ -1,7 +1,7 @@
 /** API process entry point: `npm start` runs it with DATABASE_URL set; SIGTERM/SIGINT drain and exit 0. */
 import { createLogger, loadConfig } from '@seif/platform';
 import { startApiServer } from './server.js';
-import { createApiServices } from './services.js';
+import { closeApiServices, createApiServices } from './services.js';
 
 const config = loadConfig();
 const logger = createLogger('api', config.logLevel);
@@ -15,7 +15,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, 'api stopping');
   await api.stop();
-  await services.db.$disconnect();
+  await closeApiServices(services);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

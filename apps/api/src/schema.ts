@@ -7,6 +7,7 @@ import { healthResolvers } from './resolvers/health.js';
 import { mutationResolvers } from './resolvers/mutations.js';
 import { nodeResolvers } from './resolvers/nodes.js';
 import { queryResolvers } from './resolvers/queries.js';
+import { reconstructionResolvers } from './resolvers/reconstructions.js';
 import { scalarResolvers } from './resolvers/scalars.js';
 import { userErrorResolvers } from './resolvers/user-errors.js';
 
@@ -15,7 +16,7 @@ export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export function buildSchema() {
   return makeExecutableSchema({
     typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
-    resolvers: [scalarResolvers, healthResolvers, queryResolvers, nodeResolvers, mutationResolvers, headModelResolvers, userErrorResolvers],
+    resolvers: [scalarResolvers, healthResolvers, queryResolvers, nodeResolvers, mutationResolvers, reconstructionResolvers, headModelResolvers, userErrorResolvers],
     // Every field the schema declares must be resolvable: fail at start-up, not at the first query.
     resolverValidationOptions: { requireResolversForResolveType: 'error' },
   });

@@ -143,7 +143,9 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
 
   app.use(
     '/graphql',
-    graphqlUploadExpress({ maxFileSize: REQUEST_LIMITS.maxUploadBytes, maxFiles: REQUEST_LIMITS.maxUploadFiles }),
+    // One byte over the limit: busboy silently truncates a file at maxFileSize, so readPhoto must see more
+    // than the limit to know the photo was too large (a truncated JPEG can still decode).
+    graphqlUploadExpress({ maxFileSize: REQUEST_LIMITS.maxUploadBytes + 1, maxFiles: REQUEST_LIMITS.maxUploadFiles }),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, { context: async ({ req }) => contextFor(services, req.headers.authorization) }),
   );

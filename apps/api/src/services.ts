@@ -1,9 +1,9 @@
-/** Builds the API's long-lived services from the config, once per process. */
+/** Builds the API's long-lived services from the config, once per process; `closeApiServices` ends them. */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Config, createObjectStorage, type Logger, requireDatabaseUrl } from '@seif/platform';
+import { type Config, createObjectStorage, JobQueue, type Logger, ProgressListener, ProgressPublisher, requireDatabaseUrl } from '@seif/platform';
 import { createDatabase, type Database } from '@seif/platform/db';
 import { Authenticator } from './auth/authenticate.js';
 import type { ApiServices } from './context.js';
@@ -26,6 +26,12 @@ export async function signingSecret(config: Config): Promise<string> {
 }
 
 export async function createApiServices(config: Config, logger: Logger, db: Database = createDatabase(requireDatabaseUrl(config))): Promise<ApiServices> {
+  const connectionString = requireDatabaseUrl(config);
+  const onError = (error: Error) => logger.error({ err: error }, error.message);
+  // The API only enqueues; pg-boss maintenance (expiry, archiving) runs in the workers.
+  const queue = new JobQueue({ connectionString, supervise: false, onError });
+  const progress = new ProgressListener({ connectionString, db, onError });
+  await Promise.all([queue.start(), progress.start()]);
   return {
     config,
     db,
@@ -33,6 +39,15 @@ export async function createApiServices(config: Config, logger: Logger, db: Data
     storage: createObjectStorage(config.storage),
     authenticator: new Authenticator(db),
     downloads: new DownloadSigner(await signingSecret(config), config.apiPublicUrl),
+    queue,
+    progress,
+    publisher: new ProgressPublisher(db, { onError }),
     startedAt: Date.now(),
   };
+}
+
+export async function closeApiServices(services: ApiServices): Promise<void> {
+  await services.publisher.close();
+  await Promise.allSettled([services.progress.stop(), services.queue.stop()]);
+  await services.db.$disconnect();
 }

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { buildClientSchema, buildSchema as parseSdl, getIntrospectionQuery, lexicographicSortSchema, printSchema } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, loadConfig } from '@seif/platform';
 import { createDatabase } from '@seif/platform/db';
 import { SCHEMA_PATH } from '../src/schema.js';
 import { startApiServer } from '../src/server.js';
-import { createApiServices } from '../src/services.js';
 import { type Harness, startHarness } from './helpers/api-harness.js';
 
 const healthQuery = '{ health { status uptimeSeconds database { reachable latencyMs serverVersion migration error } packages { name version } } }';
@@ -32,8 +30,7 @@ describe('health query', () => {
 
   it('says DEGRADED, without leaking details, when the database is gone', async () => {
     const broken = createDatabase('postgresql://nobody:wrong@127.0.0.1:1/none');
-    const config = loadConfig({ SEIF_DATA_DIR: h.dataDir });
-    const other = await startApiServer(await createApiServices(config, createLogger('api-test', 'silent'), broken), { host: '127.0.0.1', port: 0 });
+    const other = await startApiServer({ ...h.services, db: broken }, { host: '127.0.0.1', port: 0 });
     try {
       const response = await fetch(other.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: healthQuery }) });
       const body = (await response.json()) as any;

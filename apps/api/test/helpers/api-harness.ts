@@ -9,7 +9,7 @@ import { createTestDatabase, freePort, type TestDatabase } from '@seif/platform/
 import { generateApiKey } from '@seif/platform';
 import type { ApiServices } from '../../src/context.js';
 import { type RunningApi, startApiServer } from '../../src/server.js';
-import { createApiServices } from '../../src/services.js';
+import { closeApiServices, createApiServices } from '../../src/services.js';
 
 export interface Harness {
   api: RunningApi;
@@ -18,6 +18,8 @@ export interface Harness {
   dataDir: string;
   createTenant(name: string, scopes?: ('READ' | 'WRITE' | 'ADMIN')[]): Promise<{ tenantId: string; key: string; apiKeyId: string }>;
   gql(query: string, variables?: Record<string, unknown>, key?: string): Promise<{ status: number; body: any }>;
+  /** A GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec) with one file. */
+  upload(query: string, variables: Record<string, unknown>, filePath: string, file: { bytes: Uint8Array; name: string; type: string }, key?: string): Promise<{ status: number; body: any }>;
   close(): Promise<void>;
 }
 
@@ -50,9 +52,22 @@ export async function startHarness(): Promise<Harness> {
       });
       return { status: response.status, body: await response.json() };
     },
+    async upload(query, variables, filePath, file, key) {
+      const form = new FormData();
+      form.set('operations', JSON.stringify({ query, variables }));
+      form.set('map', JSON.stringify({ 0: [filePath] }));
+      form.set('0', new Blob([new Uint8Array(file.bytes)], { type: file.type }), file.name);
+      // Apollo's CSRF prevention requires a non-simple header on multipart requests.
+      const response = await fetch(api.url, {
+        method: 'POST',
+        headers: { 'apollo-require-preflight': 'true', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: form,
+      });
+      return { status: response.status, body: await response.json() };
+    },
     async close() {
       await api.stop();
-      await db.$disconnect();
+      await closeApiServices(services);
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
