@@ -7,6 +7,8 @@ import { type Config, createObjectStorage, JobQueue, type Logger, ProgressListen
 import { createDatabase, type Database } from '@seif/platform/db';
 import { Authenticator } from './auth/authenticate.js';
 import type { ApiServices } from './context.js';
+
+export type { ApiServices } from './context.js';
 import { DownloadSigner } from './downloads.js';
 
 /**

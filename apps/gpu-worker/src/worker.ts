@@ -1,10 +1,22 @@
 /**
- * The worker's lifecycle: connect to the database, expose metrics, wait for jobs, stop cleanly.
- * Job consumption (pg-boss queue, SeIF pipeline, progress events) plugs in here with the [platform] and
- * [front-end] issues; until then the worker proves its connection every `checkIntervalMs` and stays idle.
+ * The worker's lifecycle: connect to the database, build the pipeline once (networks and head model loaded at
+ * boot, reused for every job), consume reconstruction jobs and their dead letters, expose metrics, stop cleanly
+ * (running jobs get a grace period, then go back to the queue).
  */
-import type { Config, Logger } from '@seif/platform';
+import { reconstructionPipeline, type ReconstructionPipeline } from '@seif/core';
+import {
+  type Config,
+  createObjectStorage,
+  deadLetterQueue,
+  JobQueue,
+  type Logger,
+  type ObjectStorage,
+  ProgressPublisher,
+  QUEUES,
+  requireDatabaseUrl,
+} from '@seif/platform';
 import type { Database } from '@seif/platform/db';
+import { reconstructDeadLetterHandler, reconstructHandler } from './jobs/reconstruct.js';
 import { serveMetrics, WorkerMetrics } from './metrics.js';
 
 export interface RunningWorker {
@@ -17,16 +29,48 @@ export interface WorkerServices {
   config: Config;
   db: Database;
   logger: Logger;
+  storage?: ObjectStorage;
+  pipeline?: ReconstructionPipeline;
 }
 
-export async function startWorker(
-  { config, db, logger }: WorkerServices,
-  options: { metricsPort?: number; checkIntervalMs?: number } = {},
-): Promise<RunningWorker> {
+export interface WorkerOptions {
+  metricsPort?: number;
+  checkIntervalMs?: number;
+  /** Reconstructions run at once by this process; default 1 (one pipeline saturates two cores). */
+  concurrency?: number;
+  /** Queue polling interval; tests use short ones. */
+  pollingIntervalMs?: number;
+  /** Grace period for running jobs on stop before they are released back to the queue. */
+  stopTimeoutMs?: number;
+  /** Queue policy overrides (tests use short expiries). */
+  policies?: ConstructorParameters<typeof JobQueue>[0]['policies'];
+  /** How often pg-boss looks for expired jobs (a dead worker's); tests use short ones. */
+  maintenanceIntervalSeconds?: number;
+}
+
+export async function startWorker(services: WorkerServices, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const { config, db, logger } = services;
   const metrics = new WorkerMetrics();
   // Fail at start-up, with the reason, rather than idling against a database we cannot reach.
   await checkDatabase(db);
   metrics.databaseUp = 1;
+
+  const pipeline = services.pipeline ?? reconstructionPipeline(config.device);
+  await pipeline.warmUp();
+  const storage = services.storage ?? createObjectStorage(config.storage);
+  const onError = (error: Error) => logger.error({ err: error }, error.message);
+  const queue = new JobQueue({
+    connectionString: requireDatabaseUrl(config),
+    onError,
+    ...(options.pollingIntervalMs ? { pollingIntervalMs: options.pollingIntervalMs } : {}),
+    ...(options.policies ? { policies: options.policies } : {}),
+    ...(options.maintenanceIntervalSeconds ? { maintenanceIntervalSeconds: options.maintenanceIntervalSeconds } : {}),
+  });
+  await queue.start();
+  const publisher = new ProgressPublisher(db, { onError });
+  const jobServices = { db, storage, publisher, pipeline, logger, metrics };
+  await queue.work(QUEUES.RECONSTRUCT, reconstructHandler(jobServices), { concurrency: options.concurrency ?? 1 });
+  await queue.work(deadLetterQueue(QUEUES.RECONSTRUCT), reconstructDeadLetterHandler(jobServices));
 
   const { url, server } = await serveMetrics(metrics, { host: config.host, port: options.metricsPort ?? config.workerMetricsPort });
   const timer = setInterval(() => {
@@ -43,13 +87,15 @@ export async function startWorker(
     );
   }, options.checkIntervalMs ?? 15_000);
   timer.unref();
-  logger.info({ device: config.device, metrics: url }, 'worker idle, waiting for jobs');
+  logger.info({ device: config.device, metrics: url }, 'worker ready, waiting for jobs');
 
   return {
     metricsUrl: url,
     metrics,
     stop: async () => {
       clearInterval(timer);
+      await queue.stop({ timeoutMs: options.stopTimeoutMs ?? 30_000 });
+      await publisher.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

@@ -18,6 +18,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </a>
           <nav aria-label="Main">
             <a href="/">Gallery</a>
+            <a href="/demo">Demo</a>
           </nav>
         </header>
         <main className="site-main">{children}</main>

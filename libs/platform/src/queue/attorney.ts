@@ -13,8 +13,9 @@ export type DeadLetterQueueName = `${QueueName}${typeof DEAD_LETTER_SUFFIX}`;
 /** A queue a worker can consume: a job queue or its dead-letter queue (same payload). */
 export type WorkQueueName = QueueName | DeadLetterQueueName;
 
-export function deadLetterQueue(queue: QueueName): DeadLetterQueueName {
-  return `${assertQueue(queue)}${DEAD_LETTER_SUFFIX}`;
+/** Generic so that a handler for `deadLetterQueue(QUEUES.RECONSTRUCT)` is typed with that queue's payload. */
+export function deadLetterQueue<Q extends QueueName>(queue: Q): `${Q}${typeof DEAD_LETTER_SUFFIX}` {
+  return `${assertQueue(queue) as Q}${DEAD_LETTER_SUFFIX}`;
 }
 
 const QUEUE_NAMES: readonly string[] = Object.values(QUEUES);
