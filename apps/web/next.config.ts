@@ -12,7 +12,7 @@ const config: NextConfig = {
   // No workspace library is bundled: their `.js`-suffixed relative imports of `.ts` files do not resolve under
   // Turbopack (lib/demo-head.ts explains; the demo-head route runs @seif/flame under tsx in a child process).
   // Native addons stay plain Node requires (Next lists both by default; said here so nobody bundles them).
-  serverExternalPackages: ['sharp', 'onnxruntime-node'],
+  serverExternalPackages: ['sharp', 'onnxruntime-node', 'ws'],
 };
 
 export default config;

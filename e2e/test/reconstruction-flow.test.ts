@@ -100,7 +100,7 @@ describe('reconstruction flow across instances', () => {
     const stages = events.map((event) => event.stage);
     for (const stage of ['detect', 'fit', 'export']) expect(stages, `stage ${stage} reported`).toContain(stage);
     const progress = events.map((event) => event.progress);
-    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress, JSON.stringify(events.map((e) => [e.status, e.stage, e.progress]))).toEqual([...progress].sort((a, b) => a - b));
 
     const result = (await gql(apis[1]!.api, 'query($id: ID!) { reconstruction(id: $id) { status headModel { name } timings warnings artifacts { kind bytes url } } }', { id })).data.reconstruction;
     expect(result.headModel.name).toBe('flame2023-open-arkit');
@@ -110,6 +110,29 @@ describe('reconstruction flow across instances', () => {
     const { validateBytes } = await import('gltf-validator');
     const report = await validateBytes(glb);
     expect(report.issues.numErrors, JSON.stringify(report.issues.messages.slice(0, 3))).toBe(0);
+
+    // Animate it: a smile, posed by the worker, downloaded through the other instance.
+    const created = (await gql(apis[0]!.api, 'mutation($id: ID!) { createAnimation(input: { reconstructionId: $id, preset: "smile" }) { animation { id status kind } errors { code message } } }', { id })).data.createAnimation;
+    expect(created.errors).toEqual([]);
+    expect(created.animation).toMatchObject({ status: 'QUEUED', kind: 'PRESET' });
+    const client = createClient({ url: apis[1]!.api.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` } });
+    const animationEvents: any[] = [];
+    await new Promise<void>((resolve, reject) =>
+      client.subscribe(
+        { query: 'subscription($id: ID!) { animationProgress(id: $id) { status progress error { code } } }', variables: { id: created.animation.id } },
+        { next: (message) => animationEvents.push(message.data?.animationProgress), error: reject, complete: resolve },
+      ),
+    ).finally(() => client.dispose());
+    expect(animationEvents.at(-1)).toMatchObject({ status: 'SUCCEEDED', progress: 1 });
+    const animation = (await gql(apis[1]!.api, 'query($id: ID!) { animation(id: $id) { status artifacts { kind url } } }', { id: created.animation.id })).data.animation;
+    const posed = new Uint8Array(await (await fetch(animation.artifacts[0].url)).arrayBuffer());
+    expect((await validateBytes(posed)).issues.numErrors).toBe(0);
+    const { NodeIO } = await import('@gltf-transform/core');
+    const document = await new NodeIO().readBinary(posed);
+    const head = document.getRoot().listMeshes().find((mesh) => (mesh.getExtras() as { targetNames?: string[] }).targetNames);
+    const names = (head!.getExtras() as { targetNames: string[] }).targetNames;
+    const weights = head!.getWeights();
+    expect(weights[names.indexOf('mouthSmileLeft')] ?? weights[names.indexOf('mouthSmile_L')]).toBeCloseTo(0.9, 5);
   });
 
   it('records NO_FACE for a photo without a face', async () => {

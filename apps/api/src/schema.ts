@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import { animationResolvers } from './resolvers/animations.js';
 import { headModelResolvers } from './resolvers/head-models.js';
 import { healthResolvers } from './resolvers/health.js';
 import { mutationResolvers } from './resolvers/mutations.js';
@@ -16,7 +17,7 @@ export const SCHEMA_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export function buildSchema() {
   return makeExecutableSchema({
     typeDefs: readFileSync(SCHEMA_PATH, 'utf8'),
-    resolvers: [scalarResolvers, healthResolvers, queryResolvers, nodeResolvers, mutationResolvers, reconstructionResolvers, headModelResolvers, userErrorResolvers],
+    resolvers: [scalarResolvers, healthResolvers, queryResolvers, nodeResolvers, mutationResolvers, reconstructionResolvers, animationResolvers, headModelResolvers, userErrorResolvers],
     // Every field the schema declares must be resolvable: fail at start-up, not at the first query.
     resolverValidationOptions: { requireResolversForResolveType: 'error' },
   });

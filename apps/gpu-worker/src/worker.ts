@@ -1,6 +1,6 @@
 /**
  * The worker's lifecycle: connect to the database, build the pipeline once (networks and head model loaded at
- * boot, reused for every job), consume reconstruction jobs and their dead letters, expose metrics, stop cleanly
+ * boot, reused for every job), consume reconstruction and animation jobs and their dead letters, expose metrics, stop cleanly
  * (running jobs get a grace period, then go back to the queue).
  */
 import { reconstructionPipeline, type ReconstructionPipeline } from '@seif/core';
@@ -16,6 +16,7 @@ import {
   requireDatabaseUrl,
 } from '@seif/platform';
 import type { Database } from '@seif/platform/db';
+import { animateDeadLetterHandler, animateHandler } from './jobs/animate.js';
 import { reconstructDeadLetterHandler, reconstructHandler } from './jobs/reconstruct.js';
 import { serveMetrics, WorkerMetrics } from './metrics.js';
 
@@ -71,6 +72,9 @@ export async function startWorker(services: WorkerServices, options: WorkerOptio
   const jobServices = { db, storage, publisher, pipeline, logger, metrics };
   await queue.work(QUEUES.RECONSTRUCT, reconstructHandler(jobServices), { concurrency: options.concurrency ?? 1 });
   await queue.work(deadLetterQueue(QUEUES.RECONSTRUCT), reconstructDeadLetterHandler(jobServices));
+  const animateServices = { ...jobServices, model: () => pipeline.fit.model() };
+  await queue.work(QUEUES.ANIMATE, animateHandler(animateServices), { concurrency: 1 });
+  await queue.work(deadLetterQueue(QUEUES.ANIMATE), animateDeadLetterHandler(animateServices));
 
   const { url, server } = await serveMetrics(metrics, { host: config.host, port: options.metricsPort ?? config.workerMetricsPort });
   const timer = setInterval(() => {

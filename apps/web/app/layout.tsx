@@ -1,5 +1,7 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
+import { readKey } from '../lib/session';
+import { signOut } from './sign-in/actions';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -7,10 +9,14 @@ export const metadata: Metadata = {
   description: 'Animatable 3D heads reconstructed from a single photo',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const signedIn = Boolean(await readKey());
   return (
     <html lang="en">
       <body>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
         <header className="site-header">
           <a className="brand" href="/">
             <span aria-hidden="true" className="brand-mark" />
@@ -18,10 +24,22 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </a>
           <nav aria-label="Main">
             <a href="/">Gallery</a>
+            <a href="/upload">Upload</a>
             <a href="/demo">Demo</a>
+            {signedIn ? (
+              <form action={signOut} className="inline-form">
+                <button type="submit" className="link-button">
+                  Sign out
+                </button>
+              </form>
+            ) : (
+              <a href="/sign-in">Sign in</a>
+            )}
           </nav>
         </header>
-        <main className="site-main">{children}</main>
+        <main className="site-main" id="main">
+          {children}
+        </main>
       </body>
     </html>
   );

@@ -3,13 +3,14 @@
  * queue position and live progress. The worker does the work; everything here is bookkeeping and checks.
  */
 import { randomUUID } from 'node:crypto';
-import { type JobQueue, jobIdFor, prismaTransactionExecutor, type ProgressUpdate, QUEUES } from '@seif/platform';
+import { type JobQueue, jobIdFor, prismaTransactionExecutor, QUEUES } from '@seif/platform';
 import type { ApiContext } from '../context.js';
 import { requireScope } from '../context.js';
 import { type UserError, userError } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../relay.js';
 import { photoKey } from '../storage-keys.js';
 import { checkPhoto, collectUpload, type UploadedFile } from '../uploads.js';
+import { etaSeconds } from './progress.js';
 
 interface OptionsInput {
   mode?: 'FLAME' | 'SEIF' | null;
@@ -159,13 +160,6 @@ async function retryReconstruction(_parent: unknown, { input }: { input: { id: s
 async function queuePosition(context: ApiContext, status: string, jobId: string | null): Promise<number | null> {
   if (status !== 'QUEUED' || !jobId) return null;
   return context.queue.queuePosition(QUEUES.RECONSTRUCT, jobId);
-}
-
-/** ETA from elapsed time and progress; only once there is enough progress for the ratio to mean something. */
-function etaSeconds(update: ProgressUpdate, startedAt: Date | null): number | null {
-  if (update.status !== 'RUNNING' || !startedAt || update.progress < 0.05) return null;
-  const elapsed = (Date.now() - startedAt.getTime()) / 1000;
-  return Math.max(0, (elapsed * (1 - update.progress)) / update.progress);
 }
 
 async function* reconstructionProgress(context: ApiContext, id: string) {

@@ -6,5 +6,8 @@ export type Database = PrismaClient;
 
 export function createDatabase(databaseUrl: string, options: { maxConnections?: number } = {}): Database {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
-  return new PrismaClient({ adapter });
+  // Prisma's defaults (2 s to get a connection, 5 s per interactive transaction) are tuned for idle servers;
+  // a worker saturating both cores with a reconstruction delays everything else, and a timed-out progress
+  // write would fail (and retry) a healthy job.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 15_000, timeout: 30_000 } });
 }
