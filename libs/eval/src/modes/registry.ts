@@ -1,11 +1,12 @@
 /**
- * Public API. Reconstruction modes by name. `mean-template` works from assets alone; `flame` (FLAME fit to the
- * detected landmarks) and `seif` (the full pipeline) are placeholders until libs/flame's fitting and
- * libs/seif-core's pipeline function land: they throw MODE_NOT_AVAILABLE. To plug one in, implement
+ * Public API. Reconstruction modes by name. `mean-template` works from assets alone; `flame` fits FLAME to the
+ * landmarks the production front end detects; `seif` (the implicit surface with hair) is a placeholder until
+ * the SeIF networks ship: it throws MODE_NOT_AVAILABLE. To plug one in, implement
  * `ReconstructionMode` (see `modes/pipeline-adapter.ts` for the expected pipeline contract) and call
  * `registerMode('seif', mode)` (or replace the entry below).
  */
 import { EvalError } from '../errors.js';
+import { flameMode } from './flame.js';
 import { meanTemplateMode } from './mean-template.js';
 import type { ReconstructionMode } from './types.js';
 
@@ -20,7 +21,7 @@ function notYet(name: string, what: string): ReconstructionMode {
 
 const MODES = new Map<string, ReconstructionMode>([
   ['mean-template', meanTemplateMode],
-  ['flame', notYet('flame', 'FLAME fitted to the detected landmarks (libs/flame fitting + libs/seif-core front end)')],
+  ['flame', flameMode],
   ['seif', notYet('seif', 'the SeIF pipeline function of libs/seif-core')],
 ]);
 
