@@ -4,6 +4,7 @@ import type { Database } from '@seif/platform/db';
 import type { Authenticator, Scope, Viewer } from './auth/authenticate.js';
 import { requestError } from './errors.js';
 import type { DownloadSigner } from './downloads.js';
+import type { RateLimiter } from './rate-limit.js';
 
 export interface ApiServices {
   config: Config;
@@ -17,6 +18,7 @@ export interface ApiServices {
   progress: ProgressListener;
   /** Used for cancellations and retries, which the API records itself. */
   publisher: ProgressPublisher;
+  rateLimiter: RateLimiter;
   startedAt: number;
 }
 

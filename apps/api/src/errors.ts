@@ -43,8 +43,9 @@ const HTTP_STATUS: Record<RequestErrorCode, number> = {
   RATE_LIMITED: 429,
 };
 
-export function requestError(code: RequestErrorCode, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status: HTTP_STATUS[code] } } });
+export function requestError(code: RequestErrorCode, message: string, headers?: Record<string, string>): GraphQLError {
+  const http = { status: HTTP_STATUS[code], ...(headers ? { headers: new Map(Object.entries(headers)) } : {}) };
+  return new GraphQLError(message, { extensions: { code, http } });
 }
 
 const PUBLIC_CODES = new Set<string>([

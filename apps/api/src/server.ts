@@ -40,12 +40,18 @@ export const REQUEST_LIMITS = Object.freeze({
 });
 
 async function contextFor(services: ApiServices, authorization: string | undefined): Promise<ApiContext> {
+  let viewer: ApiContext['viewer'];
   try {
-    return { ...services, viewer: await services.authenticator.authenticate(authorization) };
+    viewer = await services.authenticator.authenticate(authorization);
   } catch (error) {
     if (error instanceof AuthError) throw requestError('UNAUTHENTICATED', error.message);
     throw error;
   }
+  if (viewer) {
+    const retryAfter = services.rateLimiter.take(viewer.apiKeyId);
+    if (retryAfter > 0) throw requestError('RATE_LIMITED', `Too many requests for this API key; retry in ${retryAfter} s`, { 'retry-after': String(retryAfter) });
+  }
+  return { ...services, viewer };
 }
 
 export async function startApiServer(services: ApiServices, listen: { host: string; port: number }): Promise<RunningApi> {

@@ -10,6 +10,7 @@ import type { ApiServices } from './context.js';
 
 export type { ApiServices } from './context.js';
 import { DownloadSigner } from './downloads.js';
+import { RateLimiter } from './rate-limit.js';
 
 /**
  * SEIF_SIGNING_SECRET, or on one machine a secret generated once into the data directory (mode 0600), so that
@@ -44,6 +45,7 @@ export async function createApiServices(config: Config, logger: Logger, db: Data
     queue,
     progress,
     publisher: new ProgressPublisher(db, { onError }),
+    rateLimiter: new RateLimiter(config.rateLimit),
     startedAt: Date.now(),
   };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/rate-limit.js';
 import { REQUEST_LIMITS } from '../src/server.js';
 import { type Harness, startHarness } from './helpers/api-harness.js';
 
@@ -42,5 +43,33 @@ describe('request protection', () => {
     expect(response.status).toBe(413);
     const body = (await response.json()) as any;
     expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+  });
+
+  it('limits requests per API key with HTTP 429, Retry-After, and lets other keys through', async () => {
+    const original = h.services.rateLimiter;
+    (h.services as { rateLimiter: RateLimiter }).rateLimiter = new RateLimiter({ perMinute: 60, burst: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await h.gql('{ viewer { tenant { name } } }', {}, key)).status);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+      const limited = await fetch(h.api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ health { status } }' }),
+      });
+      expect(limited.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(((await limited.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+      const other = await h.createTenant('Other');
+      expect((await h.gql('{ viewer { tenant { name } } }', {}, other.key)).status).toBe(200);
+    } finally {
+      (h.services as { rateLimiter: RateLimiter }).rateLimiter = original;
+    }
+  });
+
+  it('refills the bucket over time', () => {
+    const limiter = new RateLimiter({ perMinute: 60, burst: 1 });
+    expect(limiter.take('k', 0)).toBe(0);
+    expect(limiter.take('k', 10)).toBe(1);
+    expect(limiter.take('k', 1_100)).toBe(0);
   });
 });

@@ -40,6 +40,9 @@ const envSchema = z
     SEIF_DEVICE: z.enum(['cpu', 'cuda']).default('cpu'),
     /** Shared by every API instance: signs download links. One machine: generated under SEIF_DATA_DIR. */
     SEIF_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Requests per minute per API key (sustained) and burst, per API instance: 200/s stops a runaway loop, not a busy partner. */
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(12_000),
+    RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(400),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -74,6 +77,7 @@ export interface Config {
   storage: StorageConfig;
   device: 'cpu' | 'cuda';
   signingSecret: string | undefined;
+  rateLimit: { perMinute: number; burst: number };
   logLevel: string;
   assets: ReturnType<typeof fetcherOptionsFromEnv>;
 }
@@ -118,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storage,
     device: e.SEIF_DEVICE,
     signingSecret: e.SEIF_SIGNING_SECRET,
+    rateLimit: { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST },
     logLevel: e.LOG_LEVEL,
     assets: fetcherOptionsFromEnv(env),
   };
