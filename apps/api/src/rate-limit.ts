@@ -10,8 +10,6 @@ export interface RateLimitOptions {
   burst: number;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = Object.freeze({ perMinute: 12_000, burst: 400 });
-
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -20,7 +18,8 @@ interface Bucket {
 export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>();
 
-  constructor(readonly options: RateLimitOptions = DEFAULT_RATE_LIMIT) {}
+  /** Limits come from the config (RATE_LIMIT_PER_MINUTE, RATE_LIMIT_BURST). */
+  constructor(readonly options: RateLimitOptions) {}
 
   /** Takes one token for `key`; returns 0 when allowed, else the seconds until a token is available. */
   take(key: string, now = Date.now()): number {
