@@ -31,6 +31,7 @@ describe('reconstruction flow across instances', () => {
   let worker: RunningWorker | undefined;
   let key: string;
   let subjectId: string;
+  let succeededId: string | undefined;
 
   async function gql(api: RunningApi, query: string, variables: Record<string, unknown> = {}) {
     const response = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
@@ -93,6 +94,7 @@ describe('reconstruction flow across instances', () => {
     const config = loadConfig({ DATABASE_URL: database.url, SEIF_DATA_DIR: dataDir });
     worker = await startWorker({ config, db: createDatabase(database.url), logger: createLogger('worker', 'silent') }, { metricsPort: 0, pollingIntervalMs: 500 });
     const id = await upload(apis[0]!.api, 'photo-city-portrait');
+    succeededId = id;
     const { events, done } = follow(apis[1]!.api, id);
     await done;
     expect(events[0].status === 'QUEUED' || events[0].status === 'RUNNING').toBe(true);
@@ -133,6 +135,41 @@ describe('reconstruction flow across instances', () => {
     const names = (head!.getExtras() as { targetNames: string[] }).targetNames;
     const weights = head!.getWeights();
     expect(weights[names.indexOf('mouthSmileLeft')] ?? weights[names.indexOf('mouthSmile_L')]).toBeCloseTo(0.9, 5);
+  });
+
+  it('animates with the expression of a driving photo, and says NO_FACE for one without a face', async () => {
+    expect(succeededId, 'needs the reconstruction of the first test').toBeDefined();
+    const drive = async (asset: string) => {
+      const bytes = await readFile(await assetPath(asset));
+      const form = new FormData();
+      form.set('operations', JSON.stringify({ query: 'mutation($input: CreateAnimationInput!) { createAnimation(input: $input) { animation { id kind } errors { code message } } }', variables: { input: { reconstructionId: succeededId, drivingPhoto: null } } }));
+      form.set('map', JSON.stringify({ 0: ['variables.input.drivingPhoto'] }));
+      form.set('0', new Blob([new Uint8Array(bytes)], { type: 'image/jpeg' }), `${asset}.jpg`);
+      const response = await fetch(apis[1]!.api.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${key}` }, body: form });
+      const created = ((await response.json()) as any).data.createAnimation;
+      expect(created.errors).toEqual([]);
+      expect(created.animation.kind).toBe('DRIVING_PHOTO');
+      const client = createClient({ url: apis[0]!.api.url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` } });
+      const events: any[] = [];
+      await new Promise<void>((resolve, reject) =>
+        client.subscribe(
+          { query: 'subscription($id: ID!) { animationProgress(id: $id) { status error { code } } }', variables: { id: created.animation.id } },
+          { next: (message) => events.push(message.data?.animationProgress), error: reject, complete: resolve },
+        ),
+      ).finally(() => client.dispose());
+      return { id: created.animation.id as string, last: events.at(-1) };
+    };
+    const surprised = await drive('photo-surprised');
+    expect(surprised.last).toMatchObject({ status: 'SUCCEEDED' });
+    const animation = (await gql(apis[0]!.api, 'query($id: ID!) { animation(id: $id) { artifacts { url } } }', { id: surprised.id })).data.animation;
+    const posed = new Uint8Array(await (await fetch(animation.artifacts[0].url)).arrayBuffer());
+    const { NodeIO } = await import('@gltf-transform/core');
+    const document = await new NodeIO().readBinary(posed);
+    const head = document.getRoot().listMeshes().find((mesh) => (mesh.getExtras() as { targetNames?: string[] }).targetNames);
+    const weights = head!.getWeights();
+    // A surprised face moves some expression (brows, eyes, jaw): not the neutral pose.
+    expect(Math.max(...weights)).toBeGreaterThan(0.05);
+    expect((await drive('photo-zebra-stripes')).last).toMatchObject({ status: 'FAILED', error: { code: 'NO_FACE' } });
   });
 
   it('records NO_FACE for a photo without a face', async () => {

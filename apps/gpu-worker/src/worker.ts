@@ -72,9 +72,8 @@ export async function startWorker(services: WorkerServices, options: WorkerOptio
   const jobServices = { db, storage, publisher, pipeline, logger, metrics };
   await queue.work(QUEUES.RECONSTRUCT, reconstructHandler(jobServices), { concurrency: options.concurrency ?? 1 });
   await queue.work(deadLetterQueue(QUEUES.RECONSTRUCT), reconstructDeadLetterHandler(jobServices));
-  const animateServices = { ...jobServices, model: () => pipeline.fit.model() };
-  await queue.work(QUEUES.ANIMATE, animateHandler(animateServices), { concurrency: 1 });
-  await queue.work(deadLetterQueue(QUEUES.ANIMATE), animateDeadLetterHandler(animateServices));
+  await queue.work(QUEUES.ANIMATE, animateHandler(jobServices), { concurrency: 1 });
+  await queue.work(deadLetterQueue(QUEUES.ANIMATE), animateDeadLetterHandler(jobServices));
 
   const { url, server } = await serveMetrics(metrics, { host: config.host, port: options.metricsPort ?? config.workerMetricsPort });
   const timer = setInterval(() => {

@@ -1,14 +1,13 @@
 /**
  * Per-stage timings over the sample photos: `npm run bench -w @seif/core` (add `-- --runs 3` for more runs).
- * Prints p50 / p90 milliseconds per stage and the process's peak RSS. Models are loaded (and timed) once first.
+ * Runs the whole FLAME-only path (`reconstruct`: decode ... fit, texture 1024^2, export of all formats, thumbnail)
+ * per photo and prints p50 / p90 milliseconds per stage, the whole path's wall time and CPU time (user + system:
+ * on a shared machine the wall time includes waiting for a core, the CPU time does not), and peak RSS. Models are
+ * loaded (and timed) once first.
  */
 import { performance } from 'node:perf_hooks';
 import { assetPath } from '@seif/models';
-import { DecodeStage } from '../src/stages/decode.js';
-import { DetectStage } from '../src/stages/detect.js';
-import { LandmarksStage } from '../src/stages/landmarks.js';
-import { NormaliseStage } from '../src/stages/normalise.js';
-import { SegmentStage } from '../src/stages/segment.js';
+import { reconstruct, reconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { disposeModels } from '../src/runtime/registry.js';
 import { seifFrameCamera } from '../src/render/camera.js';
 import { uvSphere } from '../src/render/mesh.js';
@@ -29,11 +28,6 @@ const PHOTOS = [
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 2;
 
-const decode = new DecodeStage();
-const detect = new DetectStage({ faces: 'largest' });
-const landmarks = new LandmarksStage();
-const segment = new SegmentStage();
-const normalise = new NormaliseStage();
 
 const times: Record<string, number[]> = {};
 const record = (stage: string, ms: number) => (times[stage] ??= []).push(ms);
@@ -45,19 +39,28 @@ async function time<T>(stage: string, fn: () => Promise<T> | T): Promise<T> {
 }
 
 const loadStart = performance.now();
-await Promise.all([detect.warmUp(), landmarks.warmUp(), segment.warmUp()]);
+await reconstructionPipeline().warmUp();
 const loadMs = performance.now() - loadStart;
 const files = await Promise.all(PHOTOS.map((id) => assetPath(id)));
 
 for (let run = 0; run < runs; run++) {
   for (const file of files) {
-    const start = performance.now();
-    const image = await time('decode', () => decode.run(file));
-    const detection = await time('detect', () => detect.run(image));
-    const marks = await time('landmarks', () => landmarks.run({ image, face: detection.face }));
-    await time('segment', () => segment.run({ image, landmarks: marks.points }));
-    await time('normalise', () => normalise.run({ image, landmarks: marks.points }));
-    record('total', performance.now() - start);
+    const cpu = process.cpuUsage();
+    // Per-stage CPU time from the progress events (0 at a stage's start, 1 at its end).
+    let stageCpu = process.cpuUsage();
+    const result = await reconstruct(file, {
+      faces: 'largest',
+      onProgress: (p) => {
+        if (p.stageFraction === 0) stageCpu = process.cpuUsage();
+        else if (p.stageFraction === 1) {
+          const u = process.cpuUsage(stageCpu);
+          record(`  ${p.stage} (CPU)`, (u.user + u.system) / 1000);
+        }
+      },
+    });
+    const used = process.cpuUsage(cpu);
+    for (const [stage, ms] of Object.entries(result.timings)) record(stage === 'total' ? 'whole path (wall)' : stage, ms);
+    record('whole path (CPU user+sys)', (used.user + used.system) / 1000);
   }
 }
 
@@ -77,5 +80,6 @@ console.log('stage'.padEnd(28), 'p50 ms'.padStart(8), 'p90 ms'.padStart(8), 'n'.
 for (const [stage, values] of Object.entries(times)) {
   console.log(stage.padEnd(28), quantile(values, 0.5).toFixed(1).padStart(8), quantile(values, 0.9).toFixed(1).padStart(8), String(values.length).padStart(4));
 }
+console.log(`load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).availableParallelism()} cores`);
 console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 await disposeModels();

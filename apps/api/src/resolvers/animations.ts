@@ -2,12 +2,15 @@
  * Animations through the API: validate the requested frame here (so a bad name is a typed error now, not a
  * failed job later), then create the row and its job in one transaction; the worker poses the GLB.
  */
+import { randomUUID } from 'node:crypto';
 import { ARKIT_BLENDSHAPES, FLAME_JOINT_NAMES, PRESET_NAMES } from '@seif/flame';
 import { jobIdFor, prismaTransactionExecutor, QUEUES } from '@seif/platform';
 import type { ApiContext } from '../context.js';
 import { requireScope } from '../context.js';
 import { type UserError, userError } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../relay.js';
+import { photoKey } from '../storage-keys.js';
+import { type CheckedPhoto, checkPhoto, collectUpload, type UploadedFile } from '../uploads.js';
 import { etaSeconds } from './progress.js';
 
 interface CreateAnimationInput {
@@ -15,6 +18,7 @@ interface CreateAnimationInput {
   preset?: string | null;
   arkitWeights?: unknown;
   flameParams?: unknown;
+  drivingPhoto?: Promise<UploadedFile> | null;
 }
 
 /** What the worker reads back from Animation.params: an AnimationFrame of libs/flame. */
@@ -56,9 +60,11 @@ function checkJoints(value: unknown, field: string[]): Record<string, [number, n
   return joints;
 }
 
-function checkFrame(input: CreateAnimationInput): { kind: 'PRESET' | 'ARKIT_WEIGHTS' | 'FLAME_PARAMS'; params: AnimationParams } | UserError {
-  const given = [input.preset != null, input.arkitWeights != null, input.flameParams != null].filter(Boolean).length;
-  if (given !== 1) return userError('INVALID_ARGUMENT', 'Give exactly one of preset, arkitWeights or flameParams', ['input']);
+function checkFrame(input: CreateAnimationInput): { kind: 'PRESET' | 'ARKIT_WEIGHTS' | 'FLAME_PARAMS' | 'DRIVING_PHOTO'; params: AnimationParams } | UserError {
+  const given = [input.preset != null, input.arkitWeights != null, input.flameParams != null, input.drivingPhoto != null].filter(Boolean).length;
+  if (given !== 1) return userError('INVALID_ARGUMENT', 'Give exactly one of preset, arkitWeights, flameParams or drivingPhoto', ['input']);
+  // The photo's frame is found by the worker (it needs the networks); the upload is checked by the caller.
+  if (input.drivingPhoto != null) return { kind: 'DRIVING_PHOTO', params: {} };
   if (input.preset != null) {
     if (!(PRESET_NAMES as readonly string[]).includes(input.preset)) {
       return userError('INVALID_ARGUMENT', `Unknown preset "${input.preset}"; presets: ${PRESET_NAMES.join(', ')}`, ['input', 'preset']);
@@ -90,6 +96,8 @@ function checkFrame(input: CreateAnimationInput): { kind: 'PRESET' | 'ARKIT_WEIG
 async function createAnimation(_parent: unknown, { input }: { input: CreateAnimationInput }, context: ApiContext) {
   const viewer = requireScope(context, 'WRITE');
   const fail = (error: UserError) => ({ animation: null, errors: [error] });
+  // Read any upload first, whatever happens next: an unread request body resets the client's connection.
+  const uploaded = input.drivingPhoto != null ? await collectUpload(input.drivingPhoto, ['input', 'drivingPhoto']) : undefined;
   const parsed = fromGlobalId(input.reconstructionId, 'Reconstruction');
   const reconstruction = parsed && (await context.db.reconstruction.findFirst({ where: { id: parsed.id, tenantId: viewer.tenantId } }));
   if (!reconstruction) return fail(userError('NOT_FOUND', 'No reconstruction with this id', ['input', 'reconstructionId']));
@@ -98,14 +106,32 @@ async function createAnimation(_parent: unknown, { input }: { input: CreateAnima
   }
   const frame = checkFrame(input);
   if ('code' in frame) return fail(frame);
+  let driving: { id: string; key: string; photo: CheckedPhoto } | undefined;
+  if (uploaded) {
+    if ('code' in uploaded) return fail(uploaded);
+    const photo = await checkPhoto(uploaded, ['input', 'drivingPhoto']);
+    if ('code' in photo) return fail(photo);
+    const id = randomUUID();
+    driving = { id, key: photoKey(viewer.tenantId, reconstruction.subjectId, id, photo.extension), photo };
+    await context.storage.put(driving.key, photo.bytes, { contentType: photo.mime });
+  }
   const animation = await context.db.$transaction(async (tx) => {
+    if (driving) {
+      const { photo } = driving;
+      await tx.photo.create({
+        data: { id: driving.id, tenantId: viewer.tenantId, subjectId: reconstruction.subjectId, storageKey: driving.key, sha256: photo.sha256, bytes: photo.bytes.length, width: photo.width, height: photo.height, mime: photo.mime },
+      });
+    }
     const created = await tx.animation.create({
-      data: { tenantId: viewer.tenantId, reconstructionId: reconstruction.id, kind: frame.kind, params: { ...frame.params } },
+      data: { tenantId: viewer.tenantId, reconstructionId: reconstruction.id, kind: frame.kind, params: { ...frame.params }, drivingPhotoId: driving?.id ?? null },
     });
     const key = `${created.id}:0`;
     await context.queue.enqueue(QUEUES.ANIMATE, { tenantId: viewer.tenantId, animationId: created.id }, { db: prismaTransactionExecutor(tx), idempotencyKey: key });
     await tx.progressEvent.create({ data: { tenantId: viewer.tenantId, animationId: created.id, status: 'QUEUED', progress: 0, message: 'queued' } });
     return tx.animation.update({ where: { id: created.id }, data: { jobId: jobIdFor(QUEUES.ANIMATE, key) } });
+  }).catch(async (error: unknown) => {
+    if (driving) await context.storage.delete(driving.key).catch(() => {});
+    throw error;
   });
   return { animation, errors: [] };
 }

@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { type BrowserContext, type Page, chromium } from 'playwright-core';
 
 export const WEB_DIR = path.resolve(import.meta.dirname, '../..');
 export const REPO_ROOT = path.resolve(WEB_DIR, '../..');
@@ -75,13 +76,16 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
-/** `next start` on a free port; resolves once / answers. The API URL points at a closed port on purpose. */
-export async function startWeb(): Promise<WebServer> {
+/**
+ * `next start` on a free port; resolves once /sign-in answers. Without `apiUrl` the API URL points at a closed
+ * port on purpose (the viewer tests need no back end).
+ */
+export async function startWeb(options: { apiUrl?: string } = {}): Promise<WebServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [NEXT_BIN, 'start', '--hostname', '127.0.0.1', '--port', String(port)], {
     cwd: WEB_DIR,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', SEIF_API_URL: process.env.SEIF_API_URL ?? 'http://127.0.0.1:1/graphql' },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', SEIF_API_URL: options.apiUrl ?? process.env.SEIF_API_URL ?? 'http://127.0.0.1:1/graphql' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -91,7 +95,7 @@ export async function startWeb(): Promise<WebServer> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${log}`);
     try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(10_000) })).ok) break;
+      if ((await fetch(`${url}/sign-in`, { signal: AbortSignal.timeout(10_000) })).ok) break;
     } catch {
       // not listening yet
     }
@@ -143,4 +147,18 @@ export async function launchBrowser(): Promise<Browser> {
 export function outputPath(name: string): string {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   return path.join(OUTPUT_DIR, name);
+}
+
+const require = createRequire(import.meta.url);
+
+/** Serious and critical axe-core violations on the page as it is now (axe injected from node_modules: no network). */
+export async function axeViolations(page: Page): Promise<{ id: string; impact: string; help: string; nodes: string[] }[]> {
+  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
 }

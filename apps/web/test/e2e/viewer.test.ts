@@ -4,13 +4,10 @@
  * no layout shift, and axe-core on / and /demo. Screenshots of every state go to test-output/web/.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, type WebServer, ensureBuild, launchBrowser, outputPath, startWeb } from './harness';
+import { type Browser, type WebServer, axeViolations as axeViolationsOn, ensureBuild, launchBrowser, outputPath, startWeb } from './harness';
 import { FACE_REGION, contrast, meanAbsoluteDifference } from './pixels';
-
-const require = createRequire(import.meta.url);
 
 /**
  * Mean absolute RGB difference (0..255) over FACE_REGION that counts as "the face changed". Moving the
@@ -32,17 +29,7 @@ async function canvasShot(name: string): Promise<Buffer> {
   return png;
 }
 
-/** axe-core on the current page (injected from node_modules: no network). */
-async function axeViolations(): Promise<{ id: string; impact: string; help: string; nodes: string[] }[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-}
+const axeViolations = () => axeViolationsOn(page);
 
 beforeAll(async () => {
   await ensureBuild();
@@ -196,8 +183,9 @@ describe('accessibility (axe-core)', () => {
     await page.setViewportSize({ width: 1280, height: 960 });
   });
 
-  it('/ has no serious or critical violations', async () => {
+  it('/ (signed out: the sign-in page) has no serious or critical violations', async () => {
     await page.goto(server.url);
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
     expect(await axeViolations()).toEqual([]);
   });
 });

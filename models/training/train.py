@@ -1,0 +1,215 @@
+"""Train a SeIF network on synthetic shards, validate on held-out shards, export ONNX.
+
+    npm run train -- --config lite --data <shard dir> --steps N --out <run dir>
+    (= /usr/bin/python3 models/training/train.py ...)
+
+With --max-minutes the run also stops at a wall-clock budget (the LR schedule then follows elapsed time).
+
+Writes to --out: checkpoint.pt, train-log.jsonl (one line per logged step), metrics.json (config, seed, data,
+steps, wall time, per-iteration time, final losses, validation IoU / code error, device), and unless
+--no-export the two ONNX graphs (export.py). Fixed seed: the same data and flags give the same weights on CPU.
+Loss = BCE(occupancy) + 0.7 x MSE(refined code, ground-truth code), averaged over the encoder's stacks.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seif_net import SeifNet, get_config, parameter_count  # noqa: E402
+from dataset import ShardDataset, split_shards  # noqa: E402
+
+
+def seed_everything(seed: int):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def loss_fn(outputs, occ, codes_gt, code_weight: float):
+    total = occ_l = code_l = 0.0
+    for occ_logit, code_logit in outputs:
+        o = F.binary_cross_entropy_with_logits(occ_logit, occ)
+        c = F.mse_loss(torch.sigmoid(code_logit), codes_gt)
+        total = total + o + code_weight * c
+        occ_l = occ_l + o.detach()
+        code_l = code_l + c.detach()
+    k = len(outputs)
+    return total / k, float(occ_l) / k, float(code_l) / k
+
+
+@torch.no_grad()
+def validate(net, loader, device):
+    """IoU of (p > 0.5) against the labels over all held-out points; code error where the GT code is non-zero
+    (face/ears region, within the fade): mean L2 distance in normalised template units, and MSE everywhere."""
+    net.eval()
+    inter = union = 0.0
+    correct = total = 0
+    l2_sum = 0.0
+    l2_n = 0
+    mse_sum = 0.0
+    mse_n = 0
+    for img, pts, occ, cp, cg in loader:
+        img, pts, occ, cp, cg = img.to(device), pts.to(device), occ.to(device), cp.to(device), cg.to(device)
+        occ_logit, code_logit = net(img, pts, cp)[-1]
+        pred = occ_logit > 0
+        gt = occ > 0.5
+        inter += float((pred & gt).sum())
+        union += float((pred | gt).sum())
+        correct += int((pred == gt).sum())
+        total += gt.numel()
+        code = torch.sigmoid(code_logit)
+        region = cg.abs().sum(-1) > 1e-3
+        if region.any():
+            l2_sum += float((code - cg).norm(dim=-1)[region].sum())
+            l2_n += int(region.sum())
+        mse_sum += float(((code - cg) ** 2).sum())
+        mse_n += cg.numel()
+    net.train()
+    return {
+        "iou": inter / union if union > 0 else float("nan"),
+        "accuracy": correct / max(total, 1),
+        "code_l2_in_region": l2_sum / l2_n if l2_n else float("nan"),
+        "code_mse": mse_sum / max(mse_n, 1),
+        "points": total,
+    }
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="lite", help="lite | full")
+    ap.add_argument("--data", required=True, help="directory of seif-shard *.json + *.bin")
+    ap.add_argument("--out", required=True, help="run directory (created)")
+    ap.add_argument("--steps", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (the machine has 2 cores)")
+    ap.add_argument("--batch-size", type=int)
+    ap.add_argument("--points", type=int, help="points per sample per step")
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--image-size", type=int, help="override the config's input size (shards are resized)")
+    ap.add_argument("--channels", help="comma list of encoder channels (ablation), e.g. flame_normal,flame_depth,mask")
+    ap.add_argument("--no-code", action="store_true", help="ablation: no semantic code input")
+    ap.add_argument("--val-shards", type=int, default=1, help="hold out the last K shards when none is marked val")
+    ap.add_argument("--val-every", type=int, default=0, help="validate every K steps (0: only at the end)")
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--max-minutes", type=float, default=0,
+                    help="wall-clock budget: stop when reached; the LR schedule follows max(step/steps, time/budget)")
+    ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--no-augment", action="store_true", help="no photometric RGB augmentation")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="DataLoader worker processes (decoding a sample costs ~0.05 s; 1 overlaps it with the step)")
+    ap.add_argument("--opset", type=int, default=17)
+    a = ap.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    seed_everything(a.seed)
+    overrides = dict(batch_size=a.batch_size, points_per_sample=a.points, learning_rate=a.lr, image_size=a.image_size)
+    if a.channels:
+        overrides["channels"] = [c.strip() for c in a.channels.split(",") if c.strip()]
+    if a.no_code:
+        overrides["use_code"] = False
+    cfg = get_config(a.config, **overrides)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    train_shards, val_shards = split_shards(a.data, a.val_shards)
+    if not val_shards:
+        print("warning: a single shard and none marked val: validating on the training shard (not held out)", file=sys.stderr)
+        val_shards = train_shards
+    train_ds = ShardDataset(train_shards, cfg.channels, cfg.image_size, cfg.points_per_sample, seed=a.seed, augment=not a.no_augment)
+    val_ds = ShardDataset(val_shards, cfg.channels, cfg.image_size, 10 ** 9, deterministic=True)
+    g = torch.Generator()
+    g.manual_seed(a.seed)
+    loader = torch.utils.data.DataLoader(train_ds, batch_size=min(cfg.batch_size, len(train_ds)), shuffle=True,
+                                         generator=g, drop_last=True, num_workers=a.workers)
+    val_loader = torch.utils.data.DataLoader(val_ds, batch_size=1, shuffle=False, num_workers=0)
+
+    net = SeifNet(cfg).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
+    # Cosine decay to 10 % over the run: steady for smoke runs, helps the long run settle.
+    budget = a.max_minutes * 60.0
+    t_start = time.time()
+
+    def progress(s: int) -> float:
+        p = s / max(a.steps, 1)
+        if budget > 0:
+            p = max(p, (time.time() - t_start) / budget)
+        return min(p, 1.0)
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * progress(s))))
+    n_enc, n_dec = parameter_count(net.encoder), parameter_count(net.decoder)
+    print(f"config {cfg.name}: encoder {n_enc:,} params, decoder {n_dec:,}; {len(train_ds)} train / {len(val_ds)} val samples; "
+          f"device {device}, {a.threads} threads", flush=True)
+
+    log = open(out / "train-log.jsonl", "w")
+    step = 0
+    t0 = time.time()
+    iter_times = []
+    last = {}
+    history = []
+    out_of_time = lambda: budget > 0 and time.time() - t_start >= budget  # noqa: E731
+    while step < a.steps and not out_of_time():
+        for img, pts, occ, cp, cg in loader:
+            if step >= a.steps or out_of_time():
+                break
+            ts = time.time()
+            img, pts, occ, cp, cg = img.to(device), pts.to(device), occ.to(device), cp.to(device), cg.to(device)
+            loss, occ_l, code_l = loss_fn(net(img, pts, cp), occ, cg, cfg.code_weight)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            iter_times.append(time.time() - ts)
+            last = {"step": step, "loss": float(loss), "occ_bce": occ_l, "code_mse": code_l, "lr": sched.get_last_lr()[0],
+                    "sec_per_iter": iter_times[-1], "elapsed": time.time() - t0}
+            if step % a.log_every == 0 or step == a.steps or step == 1:
+                print(json.dumps(last), flush=True)
+                log.write(json.dumps(last) + "\n")
+                log.flush()
+            if a.val_every and step % a.val_every == 0 and step < a.steps:
+                v = validate(net, val_loader, device)
+                history.append({"step": step, **v})
+                print(json.dumps({"step": step, "val": v}), flush=True)
+    wall = time.time() - t0
+    val = validate(net, val_loader, device)
+    history.append({"step": step, **val})
+    print(json.dumps({"step": step, "val": val}), flush=True)
+    log.close()
+
+    ckpt = out / "checkpoint.pt"
+    torch.save({"config": cfg.to_json(), "state_dict": net.state_dict(), "step": step, "seed": a.seed}, ckpt)
+    # The first iterations include allocator warm-up; the steady figure skips them when there are enough.
+    steady = iter_times[2:] if len(iter_times) > 4 else iter_times
+    priors = sorted({s.header.get("flamePrior", "unknown") for s in train_shards + val_shards})
+    metrics = {
+        "config": cfg.to_json(), "seed": a.seed, "steps": step, "wall_seconds": wall,
+        "sec_per_iter_mean": float(np.mean(steady)) if steady else None,
+        "final": last, "validation": val, "validation_history": history,
+        "data": {"dir": str(Path(a.data).resolve()), "train_shards": [s.header_path.name for s in train_shards],
+                 "val_shards": [s.header_path.name for s in val_shards], "train_samples": len(train_ds),
+                 "val_samples": len(val_ds), "flame_prior": priors},
+        "params": {"encoder": n_enc, "decoder": n_dec},
+        "device": str(device), "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None,
+        "threads": a.threads, "torch": torch.__version__, "python": platform.python_version(),
+    }
+    if not a.no_export:
+        from export import export_onnx
+        metrics["onnx"] = export_onnx(net, cfg, out, opset=a.opset)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    print(f"done: {step} steps in {wall:.1f} s; val IoU {val['iou']:.4f}, code L2 {val['code_l2_in_region']:.4f}; {out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
