@@ -28,7 +28,7 @@ const textureArg = (value: string): number => {
   if (!Number.isInteger(n) || n < 64 || n > 4096) throw new InvalidArgumentError('texture size must be an integer from 64 to 4096 (e.g. 1024)');
   return n;
 };
-const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(0)} kB`);
+const kb = (bytes: number) => (bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : bytes >= 1e3 ? `${(bytes / 1e3).toFixed(0)} kB` : `${bytes} B`);
 
 async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
   const temp = `${file}.${process.pid}.tmp`;
