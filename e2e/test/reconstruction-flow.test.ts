@@ -99,8 +99,10 @@ describe('reconstruction flow across instances', () => {
     await done;
     expect(events[0].status === 'QUEUED' || events[0].status === 'RUNNING').toBe(true);
     expect(events.at(-1)).toMatchObject({ status: 'SUCCEEDED', progress: 1, error: null });
-    const stages = events.map((event) => event.stage);
-    for (const stage of ['detect', 'fit', 'export']) expect(stages, `stage ${stage} reported`).toContain(stage);
+    // Progress is throttled (one event per 250 ms per job), so quick stages may be folded into later events;
+    // the fit alone lasts long enough to be reported.
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    expect(events.map((event) => event.stage)).toContain('fit');
     const progress = events.map((event) => event.progress);
     expect(progress, JSON.stringify(events.map((e) => [e.status, e.stage, e.progress]))).toEqual([...progress].sort((a, b) => a - b));
 

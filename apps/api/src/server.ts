@@ -60,7 +60,9 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
     maxDepth: { n: REQUEST_LIMITS.maxDepth },
     maxAliases: { n: REQUEST_LIMITS.maxAliases },
     costLimit: { maxCost: REQUEST_LIMITS.maxCost },
-    maxTokens: { n: REQUEST_LIMITS.maxTokens },
+    // Not armor's token limit: it re-parses in a plugin hook, where any syntax error becomes an HTTP 500. The
+    // parser's own limit (parseOptions below) fails the same documents as a 400 syntax error.
+    maxTokens: { enabled: false },
     maxDirectives: { n: REQUEST_LIMITS.maxDirectives },
     blockFieldSuggestion: { enabled: true },
   });
@@ -105,6 +107,7 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
     ],
     validationRules: [...protection.validationRules],
     allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: REQUEST_LIMITS.maxTokens },
     logger: {
       debug: (message) => services.logger.debug(message),
       info: (message) => services.logger.info(message),

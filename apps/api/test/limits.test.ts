@@ -72,4 +72,12 @@ describe('request protection', () => {
     expect(limiter.take('k', 10)).toBe(1);
     expect(limiter.take('k', 1_100)).toBe(0);
   });
+
+  it('answers malformed and oversized query text with 400, not 500', async () => {
+    for (const query of ['ringce', '4*', `{ ${Array.from({ length: 900 }, (_, i) => `a${i}: health { status }`).join(' ')} }`]) {
+      const { status, body } = await h.gql(query, {}, key);
+      expect(status, query.slice(0, 20)).toBe(400);
+      expect(body.errors[0].extensions.code).toMatch(/GRAPHQL_(PARSE|VALIDATION)_FAILED|BAD_USER_INPUT/);
+    }
+  });
 });
