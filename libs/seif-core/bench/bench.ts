@@ -6,25 +6,14 @@
  * loaded (and timed) once first.
  */
 import { performance } from 'node:perf_hooks';
-import { assetPath } from '@seif/models';
+import { assetPath, SINGLE_PORTRAITS } from '@seif/models';
 import { reconstruct, reconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { disposeModels } from '../src/runtime/registry.js';
 import { seifFrameCamera } from '../src/render/camera.js';
 import { uvSphere } from '../src/render/mesh.js';
 import { Rasterizer } from '../src/render/rasterizer.js';
 
-const PHOTOS = [
-  'photo-city-portrait',
-  'photo-model-face',
-  'photo-woman-portrait',
-  'photo-angry',
-  'photo-neutral',
-  'photo-surprised',
-  'photo-happy-baby',
-  'photo-sad-baby',
-  'photo-bryan',
-  'photo-luciano',
-];
+const PHOTOS = SINGLE_PORTRAITS;
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 2;
 

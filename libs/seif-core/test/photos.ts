@@ -2,20 +2,7 @@
 import { assetPath } from '@seif/models';
 import { DecodeStage, type DecodedImage } from '../src/stages/decode.js';
 
-export const SINGLE_PORTRAITS = [
-  'photo-city-portrait',
-  'photo-model-face',
-  'photo-woman-portrait',
-  'photo-angry',
-  'photo-neutral',
-  'photo-surprised',
-  'photo-happy-baby',
-  'photo-sad-baby',
-  'photo-bryan',
-  'photo-luciano',
-] as const;
-export const GROUP_PHOTOS = ['photo-group', 'photo-classroom-in-tanzania', 'photo-laos'] as const;
-export const NO_FACE_PHOTOS = ['photo-zebra-stripes'] as const;
+export { GROUP_PHOTOS, NO_FACE_PHOTOS, SINGLE_PORTRAITS } from '@seif/models';
 
 const decoder = new DecodeStage();
 const cache = new Map<string, Promise<DecodedImage>>();
