@@ -7,12 +7,12 @@ export function GalleryEmpty({ health, query }: { health: Fetched<HealthSummary>
     <section className="empty" aria-labelledby="empty-title">
       {query ? (
         <>
-          <h1 id="empty-title">No subject matches “{query}”</h1>
+          <h2 id="empty-title">No subject matches “{query}”</h2>
           <p className="lede">Try another part of the name, or upload a new portrait.</p>
         </>
       ) : (
         <>
-          <h1 id="empty-title">One photo in, an animatable 3D head out</h1>
+          <h2 id="empty-title">One photo in, an animatable 3D head out</h2>
           <p className="lede">
             Upload a portrait and SeIF reconstructs the whole head, hair included, on the FLAME topology so it can
             smile, blink and turn. Your heads will appear here.

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { fetchHealth, graphql } from '../lib/api';
 import { artifactHref } from '../lib/artifacts';
-import { type JobStatus, formatDate } from '../lib/format';
+import { type JobStatus, formatDate, formatDay } from '../lib/format';
 import { galleryHref, neighbourLinks, pageVariables, parseGalleryQuery } from '../lib/pagination';
 import { handleAuthError, requireKey } from '../lib/session';
 import { BackendStatus } from './backend-status';
@@ -83,7 +83,9 @@ export default async function GalleryPage({ searchParams }: { searchParams: Prom
                       <span className="card-title">{node.displayName}</span>
                       <span className="card-meta">
                         {latest ? <StatusBadge status={latest.status} /> : <span className="badge">No photo yet</span>}
-                        <time dateTime={node.createdAt}>{formatDate(node.createdAt)}</time>
+                        <time dateTime={node.createdAt} title={formatDate(node.createdAt)}>
+                          {formatDay(node.createdAt)}
+                        </time>
                       </span>
                     </span>
                   </a>
@@ -91,6 +93,7 @@ export default async function GalleryPage({ searchParams }: { searchParams: Prom
               );
             })}
           </ul>
+          {(links.previous || links.next) && (
           <nav className="pager" aria-label="Pages">
             {links.previous ? (
               <a className="button" href={links.previous} rel="prev">
@@ -111,6 +114,7 @@ export default async function GalleryPage({ searchParams }: { searchParams: Prom
               </span>
             )}
           </nav>
+          )}
           <footer className="gallery-foot">
             <BackendStatus health={health} />
           </footer>

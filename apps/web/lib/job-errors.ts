@@ -93,6 +93,7 @@ export const STAGE_LABELS: Readonly<Record<string, string>> = {
   pose: 'Estimating pose',
   texture: 'Painting the texture',
   export: 'Writing the 3D files',
+  thumbnail: 'Rendering a thumbnail',
   store: 'Storing the results',
   done: 'Done',
 };

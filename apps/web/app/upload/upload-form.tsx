@@ -78,7 +78,7 @@ export function UploadForm({ subjects, preselect }: Props) {
   }
 
   return (
-    <form className="panel" onSubmit={onSubmit} noValidate aria-busy={sending}>
+    <form className="panel upload-form" onSubmit={onSubmit} noValidate aria-busy={sending}>
       <fieldset className="fieldset">
         <legend>Subject</legend>
         <label className="radio-row">

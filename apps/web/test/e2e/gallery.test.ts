@@ -4,7 +4,9 @@
  * jaw and see the pixels change, download the GLB, upload a photo without a face and read the advice, search,
  * page, delete, sign out; axe-core on every new page. Screenshots go to test-output/web/gallery-*.png.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetPath } from '@seif/models';
@@ -146,10 +148,16 @@ describe('upload with live progress', () => {
     await expect(page.getByTestId('licence').innerText()).resolves.toMatch(/licence/i);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-artifact="GLB"]').click()]);
     expect(download.suggestedFilename()).toBe('city-portrait-glb.glb');
-    const file = outputPath('gallery-download.glb');
+    const file = path.join(os.tmpdir(), `seif-web-e2e-${process.pid}.glb`);
     await download.saveAs(file);
     expect((await readFile(file)).subarray(0, 4).toString()).toBe('glTF');
+    await rm(file, { force: true });
     expect(await axeViolations(page)).toEqual([]);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    await shot('subject-phone');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 960 });
   });
 
   it('explains a photo without a face and what to do next', async () => {
@@ -201,6 +209,27 @@ describe('gallery', () => {
     await page.getByRole('button', { name: 'Delete permanently' }).click();
     await page.waitForURL(/\/\?deleted=1/);
     await expect(page.locator('.grid > li').count()).resolves.toBe(1);
+  });
+
+  it('pages with Relay cursors in the URL, forward and back', async () => {
+    for (let i = 1; i <= 12; i++) {
+      await fetch(backend.apiUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${backend.key}` },
+        body: JSON.stringify({ query: `mutation { createSubject(input: { displayName: "Extra ${String(i).padStart(2, '0')}" }) { subject { id } } }` }),
+      });
+    }
+    await page.goto(`${server.url}/`);
+    await expect(page.locator('.grid > li').count()).resolves.toBe(12);
+    await expect(page.locator('.card-title').first().innerText()).resolves.toBe('Extra 12');
+    await expect(page.locator('.pager [rel="prev"]').count()).resolves.toBe(0);
+    await page.locator('.pager [rel="next"]').click();
+    await page.waitForURL(/\?after=/);
+    await expect(page.locator('.card-title').allInnerTexts()).resolves.toEqual(['City portrait']);
+    await page.locator('.pager [rel="prev"]').click();
+    await page.waitForURL(/\?before=/);
+    await expect(page.locator('.grid > li').count()).resolves.toBe(12);
+    await expect(page.locator('.card-title').first().innerText()).resolves.toBe('Extra 12');
   });
 
   it('signs out', async () => {

@@ -11,7 +11,9 @@ export async function GET(request: Request): Promise<Response> {
   if (!(await readKey())) return new Response('Sign in first', { status: 401 });
   const params = new URL(request.url).searchParams;
   const target = params.get('u') ?? '';
-  if (!isApiDownload(target, apiUrl())) return new Response('Not an API download', { status: 400 });
+  // The API signs links on API_PUBLIC_URL when set (behind a proxy), else on its own address (SEIF_API_URL's origin).
+  const origins = [apiUrl(), process.env.API_PUBLIC_URL].filter((o): o is string => Boolean(o));
+  if (!origins.some((origin) => isApiDownload(target, origin))) return new Response('Not an API download', { status: 400 });
   const upstream = await fetch(target, { cache: 'no-store' }).catch(() => null);
   if (!upstream) return new Response('API unreachable', { status: 502 });
   if (!upstream.ok || !upstream.body) return new Response(upstream.status === 410 ? 'Link expired: reload the page' : 'Download failed', { status: upstream.status });

@@ -67,6 +67,7 @@ export function ProgressView({ id, subjectId, initial }: { id: string; subjectId
       <p className="progress-facts" aria-live="polite">
         <span data-testid="progress-percent">{percent} %</span>
         <span>{STATUS_LABEL[state.status]}</span>
+        {state.status === 'FAILED' && state.stage && <span>stopped at: {stageLabel(state.stage)}</span>}
         {state.status === 'QUEUED' && state.queuePosition != null && <span>{state.queuePosition === 0 ? 'next in line' : `${state.queuePosition} ahead in the queue`}</span>}
         {eta && <span>{eta}</span>}
         {!final && connection !== 'live' && <span>{connection === 'lost' ? 'live updates lost: reload the page' : 'connecting…'}</span>}
@@ -74,7 +75,7 @@ export function ProgressView({ id, subjectId, initial }: { id: string; subjectId
       {stages.length > 0 && (
         <ol className="stages" aria-label="Stages">
           {stages.map((stage) => (
-            <li key={stage} data-state={stage === state.stage && !final ? 'current' : 'done'}>
+            <li key={stage} data-state={stage === state.stage ? (final && state.status !== 'SUCCEEDED' ? 'failed' : final ? 'done' : 'current') : 'done'}>
               {stageLabel(stage)}
             </li>
           ))}

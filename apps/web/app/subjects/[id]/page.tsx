@@ -68,7 +68,13 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
   const thumbnail = (shown ?? latest)?.artifacts.find((a) => a.kind === 'THUMBNAIL');
   const model = shown?.headModel ? data.headModels.find((m) => m.name === shown.headModel!.name) : undefined;
   const downloads = (shown?.artifacts ?? []).filter((a) => DOWNLOAD_ORDER.includes(a.kind)).sort((a, b) => DOWNLOAD_ORDER.indexOf(a.kind) - DOWNLOAD_ORDER.indexOf(b.kind));
-  const timings = Object.entries(shown?.timings ?? {}).filter(([, ms]) => typeof ms === 'number');
+  // The pipeline's order (timings arrive as an unordered JSON object); stages not listed follow; `total` is the footer.
+  const order = ['load', 'decode', 'detect', 'landmarks', 'segment', 'normalise', 'fit', 'pose', 'texture', 'export', 'thumbnail'];
+  const rank = (stage: string) => (order.includes(stage) ? order.indexOf(stage) : order.length);
+  const timings = Object.entries(shown?.timings ?? {})
+    .filter(([stage, ms]) => typeof ms === 'number' && stage !== 'total')
+    .sort(([a], [b]) => rank(a) - rank(b));
+  const pipelineTotal = typeof shown?.timings?.total === 'number' ? shown.timings.total : undefined;
 
   return (
     <>
@@ -99,20 +105,21 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
       )}
       {latest && latest.status !== 'SUCCEEDED' && latest !== shown && (
         <p className="callout" role="status">
-          The newest reconstruction is {latest.status.toLowerCase()}.{' '}
+          The newest reconstruction {({ QUEUED: 'is queued', RUNNING: 'is running', FAILED: 'failed', CANCELLED: 'was cancelled', SUCCEEDED: 'succeeded' } as const)[latest.status]}.{' '}
           <a href={`/reconstructions/${encodeURIComponent(latest.id)}`}>{latest.status === 'FAILED' ? 'See why' : 'Follow its progress'}</a>
         </p>
       )}
 
-      <div className="subject-layout">
+      <div className={thumbnail || downloads.length > 0 ? 'subject-layout with-aside' : 'subject-layout'}>
+        {(thumbnail || downloads.length > 0) && (
         <aside className="subject-aside" aria-label="Photo and downloads">
-          {thumbnail ? (
-            // eslint-disable-next-line @next/next/no-img-element -- signed, expiring URL
-            <img src={artifactHref(thumbnail.url)} alt={`Rendering of ${subject.displayName}'s head`} width={220} height={220} />
-          ) : (
-            <span className="thumb" aria-hidden="true" />
+          {thumbnail && (
+            <>
+              {/* eslint-disable-next-line @next/next/no-img-element -- signed, expiring URL */}
+              <img src={artifactHref(thumbnail.url)} alt={`Rendering of ${subject.displayName}'s head`} width={220} height={220} />
+              <p className="notice">The uploaded photo is not served by the API yet; this is the worker&apos;s rendering.</p>
+            </>
           )}
-          <p className="notice">The uploaded photo is not served by the API yet; this is the worker&apos;s rendering.</p>
           {downloads.length > 0 && (
             <section aria-labelledby="downloads-title">
               <h2 id="downloads-title" className="field-label" style={{ fontSize: '1rem', margin: '0 0 8px' }}>
@@ -130,6 +137,7 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
             </section>
           )}
         </aside>
+        )}
 
         <div>
           {glb ? (
@@ -161,7 +169,7 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
             )}
             {shown.startedAt && shown.finishedAt && (
               <>
-                <dt>Total time</dt>
+                <dt>Job time</dt>
                 <dd>{formatDuration(new Date(shown.finishedAt).getTime() - new Date(shown.startedAt).getTime())}</dd>
               </>
             )}
@@ -173,7 +181,7 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
             )}
           </dl>
           {timings.length > 0 && (
-            <div className="table-wrap" style={{ marginTop: 16 }}>
+            <div className="table-wrap timings" style={{ marginTop: 16 }}>
               <table>
                 <caption className="sr-only">Stage timings</caption>
                 <thead>
@@ -190,13 +198,27 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
                     </tr>
                   ))}
                 </tbody>
+                {pipelineTotal !== undefined && (
+                  <tfoot>
+                    <tr>
+                      <th scope="row">Pipeline total</th>
+                      <td>{formatDuration(pipelineTotal)}</td>
+                    </tr>
+                  </tfoot>
+                )}
               </table>
             </div>
           )}
           {model && (
-            <p className="notice" data-testid="licence">
-              Head model licence: {model.licence}. {model.attribution}
-            </p>
+            <>
+              <p className="notice" data-testid="licence">
+                Head model licence: {model.licence}
+              </p>
+              <details className="notice">
+                <summary>Attribution</summary>
+                <p>{model.attribution}</p>
+              </details>
+            </>
           )}
         </section>
       )}
