@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -54,6 +54,28 @@ async function contextFor(services: ApiServices, authorization: string | undefin
   return { ...services, viewer };
 }
 
+/**
+ * Checks Apollo cannot make on its own, before any resolver runs:
+ * - subscriptions are served over graphql-ws only; over HTTP they would fail deep inside execution;
+ * - PostgreSQL text cannot hold NUL characters, so any input with one is refused up front instead of failing in
+ *   the database after validation (found by `npm run fuzz`).
+ */
+const requestChecks: ApolloServerPlugin<ApiContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, request }) {
+        if (operation.operation === 'subscription') {
+          throw requestError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket (graphql-ws protocol) on this URL, not over HTTP');
+        }
+        const text = `${request.query ?? ''}${JSON.stringify(request.variables ?? {})}`;
+        if (text.includes('\u0000') || text.includes('\\u0000')) {
+          throw requestError('BAD_USER_INPUT', 'Text inputs must not contain NUL (\\u0000) characters');
+        }
+      },
+    };
+  },
+};
+
 export async function startApiServer(services: ApiServices, listen: { host: string; port: number }): Promise<RunningApi> {
   const schema = buildSchema();
   const armor = new ApolloArmor({
@@ -95,6 +117,7 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      requestChecks,
       {
         async serverWillStart() {
           return {

@@ -80,4 +80,15 @@ describe('request protection', () => {
       expect(body.errors[0].extensions.code).toMatch(/GRAPHQL_(PARSE|VALIDATION)_FAILED|BAD_USER_INPUT/);
     }
   });
+
+  it('refuses NUL characters in text inputs and subscriptions over HTTP with 400', async () => {
+    const nul = await h.gql('mutation($name: String!) { createSubject(input: { displayName: $name }) { subject { id } } }', { name: 'a\u0000b' }, key);
+    expect(nul.status).toBe(400);
+    expect(nul.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    const inline = await h.gql('mutation { createSubject(input: { displayName: "a\\u0000b" }) { subject { id } } }', {}, key);
+    expect(inline.status).toBe(400);
+    const subscription = await h.gql('subscription { reconstructionProgress(id: "x") { status } }', {}, key);
+    expect(subscription.status).toBe(400);
+    expect(subscription.body.errors[0].message).toMatch(/WebSocket/);
+  });
 });

@@ -7,6 +7,7 @@
  * written while subscribed) and publish-to-delivery latency.
  */
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { createClient } from 'graphql-ws';
@@ -51,6 +52,9 @@ export interface ApiLoadReport {
   eventLatencyP99Ms: number;
   /** CPU seconds the API process used during the load (user + system), per wall second. */
   apiCpuCores: number;
+  /** 1-minute load average at the end, and the machine's cores: latency is only comparable between quiet runs. */
+  loadAverage1m: number;
+  cores: number;
 }
 
 export const SUBJECTS_QUERY = '{ subjects(first: 20) { edges { node { id displayName latestReconstruction { status } } } } }';
@@ -189,6 +193,8 @@ export async function runApiLoad(options: ApiLoadOptions = {}): Promise<ApiLoadR
       eventLatencyP50Ms: quantile(eventLatencies, 0.5),
       eventLatencyP99Ms: quantile(eventLatencies, 0.99),
       apiCpuCores,
+      loadAverage1m: os.loadavg()[0]!,
+      cores: os.availableParallelism(),
     };
     return report;
   } finally {

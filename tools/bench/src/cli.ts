@@ -6,6 +6,7 @@
  *   fuzz      --cases 200 --seed 1
  *   api       --subscriptions 50 --rate 100 --duration 10 --events-per-second 2
  *   bench     --runs 2 --photos <n>
+ *   repro     (replays the API bugs the fuzzer found; exit 1 while any reproduces)
  *   results   --faults <file> --fuzz <file> --api <file> --bench <file>   (missing ones are run first)
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -39,7 +40,12 @@ const { positionals, values } = parseArgs({
 const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
 const log = values.quiet ? () => {} : (line: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+const SCRIPTS: Record<string, string> = { faults: 'faults', fuzz: 'fuzz', api: 'bench:api', bench: 'bench' };
+/** How this report was produced, for docs/results.md. */
+const commandLine = `npm run ${SCRIPTS[positionals[0] ?? ''] ?? positionals[0]}${process.argv.length > 3 ? ` -- ${process.argv.slice(3).join(' ')}` : ''}`;
+
 async function emit(name: string, report: object, rows: Record<string, string | number>[]) {
+  Object.assign(report, { command: commandLine });
   console.log(`\n${name}\n`);
   console.log(table(rows));
   console.log(`\n${JSON.stringify(report, null, 2)}`);
@@ -86,17 +92,28 @@ switch (command) {
     const fuzz = await read(values.fuzz, async () => (await import('./fuzz.js')).runFuzz({ cases: 1000, log }));
     const api = await read(values.api, async () => (await import('./api-load.js')).runApiLoad({ log }));
     const bench = await read(values.bench, async () => (await import('./stage-bench.js')).runStageBench({ log }));
+    const given = (report: object, fallback: string) => (report as { command?: string }).command ?? fallback;
     const commands = [
-      values.faults ? `npm run faults -- --json ${values.faults}` : 'npm run faults',
-      values.fuzz ? `npm run fuzz -- --json ${values.fuzz}` : 'npm run fuzz -- --cases 1000',
-      values.api ? `npm run bench:api -- --json ${values.api}` : 'npm run bench:api',
-      values.bench ? `npm run bench -- --json ${values.bench}` : 'npm run bench',
-      `npm run results${['faults', 'fuzz', 'api', 'bench'].map((k) => (values[k as 'faults'] ? ` --${k} ${values[k as 'faults']}` : '')).join('')}`,
+      given(faults, 'npm run faults'),
+      given(fuzz, 'npm run fuzz -- --cases 1000'),
+      given(api, 'npm run bench:api'),
+      given(bench, 'npm run bench'),
+      commandLine,
     ];
     console.log(await appendResults({ faults, fuzz, api, bench, commands }));
+    break;
+  }
+  case 'repro': {
+    const { runRepros } = await import('./repro.js');
+    const results = await runRepros();
+    for (const result of results) console.log(`${result.reproduces ? 'REPRODUCES' : 'fixed     '} ${result.id}: HTTP ${result.status} ${result.body}\n           expected: ${result.expected}`);
+    process.exitCode = results.some((result) => result.reproduces) ? 1 : 0;
     break;
   }
   default:
     console.error(`usage: cli.ts faults|fuzz|api|bench|results [options] (got ${command ?? 'nothing'})`);
     process.exitCode = 2;
 }
+// Explicitly: a dependency's exit hook (embedded PostgreSQL's) otherwise ends the process with 0, and stray
+// handles (pools, timers) must not keep a finished tool alive.
+process.exit(process.exitCode ?? 0);

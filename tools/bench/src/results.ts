@@ -55,11 +55,19 @@ export function resultsSection(inputs: ResultInputs, host = machine()): string {
   lines.push('### Fuzzing (tools/bench/src/fuzz.ts)', '');
   lines.push(table([{ cases: fuzz.cases, seed: fuzz.seed, crashes: fuzz.crashes, 'HTTP 5xx': fuzz.http5xx, 'of which known bugs': fuzz.http5xxKnown, 'stored from rejected': fuzz.storedFromRejected, 'masked internal errors': fuzz.internalErrors, 'no response': fuzz.noResponse, accepted: fuzz.accepted, rejected: fuzz.rejected, 'slowest case ms': fuzz.slowestCaseMs }]), '');
   const known = [...new Set(fuzz.findings.filter((f) => f.known).map((f) => f.known))];
-  if (known.length > 0) lines.push(`Known 5xx (reported against apps/api): ${known.join(', ')}. Slowest case: ${fuzz.slowestCase}.`, '');
+  const internal = [...new Set(fuzz.findings.filter((f) => f.kind === 'internal-error').map((f) => f.description))];
+  lines.push(
+    [
+      known.length > 0 ? `Known 5xx (reported against apps/api, replayed by \`node --import tsx tools/bench/src/cli.ts repro\`): ${known.join(', ')}.` : '',
+      internal.length > 0 ? `Masked internal errors (HTTP 200, INTERNAL_SERVER_ERROR) on: ${internal.map((d) => d.replaceAll('|', '\\|')).join('; ')}.` : '',
+      `Slowest case: ${fuzz.slowestCase} (${formatNumber(fuzz.slowestCaseMs)} ms).`,
+    ].filter(Boolean).join(' '),
+    '',
+  );
   lines.push('### API load (tools/bench/src/api-load.ts)', '');
-  lines.push(table([{ subscriptions: api.subscriptions, 'target req/s': api.targetRate, 'achieved req/s': api.achievedRate, seconds: api.durationSeconds, 'p50 ms': api.latencyP50Ms, 'p99 ms': api.latencyP99Ms, errors: api.errors + api.non2xx + api.graphqlErrors, 'events delivered / expected': `${api.eventsDelivered} / ${api.eventsExpected}`, 'event latency p50 / p99 ms': `${formatNumber(api.eventLatencyP50Ms)} / ${formatNumber(api.eventLatencyP99Ms)}`, 'API CPU cores': api.apiCpuCores }]), '');
+  lines.push(table([{ subscriptions: api.subscriptions, 'target req/s': api.targetRate, 'achieved req/s': api.achievedRate, seconds: api.durationSeconds, 'p50 ms': api.latencyP50Ms, 'p99 ms': api.latencyP99Ms, errors: api.errors + api.non2xx + api.graphqlErrors, 'events delivered / expected': `${api.eventsDelivered} / ${api.eventsExpected}`, 'event latency p50 / p99 ms': `${formatNumber(api.eventLatencyP50Ms)} / ${formatNumber(api.eventLatencyP99Ms)}`, 'API CPU cores': api.apiCpuCores, 'load average (1 min)': api.loadAverage1m ?? 'n/a' }]), '');
   lines.push('### Pipeline stages (tools/bench/src/stage-bench.ts)', '');
-  lines.push(`${bench.photos} sample photos x ${bench.runs} runs; reference: 512x512 float32 matrix product ${formatNumber(bench.reference.matmul512Ms)} ms, rasterizer ${bench.reference.renderTriangles} triangles at 512² ${formatNumber(bench.reference.renderMs)} ms; models loaded in ${formatNumber(bench.modelLoadMs)} ms; peak RSS ${formatNumber(bench.peakRssMb)} MB.`, '');
+  lines.push(`${bench.photos} sample photos x ${bench.runs} runs; reference: 512x512 float32 matrix product ${formatNumber(bench.reference.matmul512Ms)} ms wall / ${formatNumber(bench.reference.matmul512CpuMs ?? Number.NaN)} ms CPU, rasterizer ${bench.reference.renderTriangles} triangles at 512² ${formatNumber(bench.reference.renderMs)} ms; models loaded in ${formatNumber(bench.modelLoadMs)} ms; peak RSS ${formatNumber(bench.peakRssMb)} MB.`, '');
   lines.push(table(bench.stages.map((s) => ({ mode: s.mode, stage: s.stage, n: s.n, 'p50 ms': s.p50Ms, 'p90 ms': s.p90Ms, 'p50 / matmul': s.p50PerMatmul }))), '');
   lines.push(table(bench.modes.map((m) => ({ mode: m.mode, available: m.available ? 'yes' : 'no', 'points evaluated': m.pointsEvaluated, failures: m.failures, note: m.note ?? '' }))), '');
   return `${lines.join('\n')}\n`;
