@@ -64,7 +64,7 @@ const requestChecks: ApolloServerPlugin<ApiContext> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ operation, request }) {
-        if (operation.operation === 'subscription') {
+        if (operation?.operation === 'subscription') {
           throw requestError('BAD_USER_INPUT', 'Subscriptions are served over WebSocket (graphql-ws protocol) on this URL, not over HTTP');
         }
         const text = `${request.query ?? ''}${JSON.stringify(request.variables ?? {})}`;
