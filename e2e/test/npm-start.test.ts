@@ -17,7 +17,14 @@ describe('npm start', () => {
   let child: ChildProcess | undefined;
   let dataDir: string | undefined;
   afterAll(async () => {
-    if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+    // Only if the test failed before Ctrl+C: the group may already be gone (npm dies of the SIGINT itself).
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already exited
+      }
+    }
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -5,12 +5,16 @@ import { isFailure } from '../src/modes/types.js';
 import { ALIGNMENT_LANDMARKS } from '../src/align.js';
 
 describe('mode registry', () => {
-  it('lists the modes and says clearly that flame and seif are not available yet', async () => {
+  it('lists the modes and says clearly that seif is not available yet', async () => {
     expect(modeNames()).toEqual(['mean-template', 'flame', 'seif']);
-    for (const name of ['flame', 'seif']) {
-      await expect(getMode(name).create()).rejects.toThrow(/not available yet/);
-    }
+    await expect(getMode('seif').create()).rejects.toThrow(/not available yet/);
     expect(() => getMode('nope')).toThrow(EvalError);
+  });
+
+  it('flame runs the production front end: a blank image is a NO_FACE failure, not an exception', async () => {
+    const reconstruct = await getMode('flame').create();
+    const out = await reconstruct({ data: new Uint8Array(256 * 256 * 3).fill(128), width: 256, height: 256 }, { caseName: 'blank' });
+    expect(isFailure(out) && out.failure.code).toBe('NO_FACE');
   });
 
   it('mean-template returns FLAME (5023 vertices, metres) with finite alignment landmarks', async () => {
