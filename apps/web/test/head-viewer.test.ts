@@ -1,19 +1,11 @@
 import { PRESETS } from '@seif/flame/animation/presets';
+import { ARKIT_BLENDSHAPES } from '@seif/flame/ict/arkit';
 import { describe, expect, it } from 'vitest';
 import { CLIP_DURATION, EXPRESSION_CLIP, sampleClip } from '../app/components/head-viewer/clip';
 import { VIEWER_PRESETS } from '../app/components/head-viewer/presets';
 import { groupByRegion, regionOf, shortLabel } from '../app/components/head-viewer/regions';
 
-const ARKIT_52 = [
-  'eyeBlinkLeft', 'eyeLookDownLeft', 'eyeLookInLeft', 'eyeLookOutLeft', 'eyeLookUpLeft', 'eyeSquintLeft', 'eyeWideLeft',
-  'eyeBlinkRight', 'eyeLookDownRight', 'eyeLookInRight', 'eyeLookOutRight', 'eyeLookUpRight', 'eyeSquintRight', 'eyeWideRight',
-  'jawForward', 'jawLeft', 'jawRight', 'jawOpen', 'mouthClose', 'mouthFunnel', 'mouthPucker', 'mouthLeft', 'mouthRight',
-  'mouthSmileLeft', 'mouthSmileRight', 'mouthFrownLeft', 'mouthFrownRight', 'mouthDimpleLeft', 'mouthDimpleRight',
-  'mouthStretchLeft', 'mouthStretchRight', 'mouthRollLower', 'mouthRollUpper', 'mouthShrugLower', 'mouthShrugUpper',
-  'mouthPressLeft', 'mouthPressRight', 'mouthLowerDownLeft', 'mouthLowerDownRight', 'mouthUpperUpLeft', 'mouthUpperUpRight',
-  'browDownLeft', 'browDownRight', 'browInnerUp', 'browOuterUpLeft', 'browOuterUpRight', 'cheekPuff', 'cheekSquintLeft',
-  'cheekSquintRight', 'noseSneerLeft', 'noseSneerRight', 'tongueOut',
-];
+const ARKIT_52 = [...ARKIT_BLENDSHAPES];
 
 describe('slider regions', () => {
   it('groups the 52 ARKit names into the six face regions, nothing left over', () => {

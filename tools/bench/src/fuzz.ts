@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { createEnvironment, CREATE_RECONSTRUCTION, type Environment, gqlRequest, listFiles, startApiProcess, stopChild, toGlobalId } from './harness.js';
+import { createEnvironment, CREATE_RECONSTRUCTION, type Environment, gqlRequest, listFiles, readResponse, startApiProcess, stopChild, toGlobalId } from './harness.js';
 import { flipBits, jpegWithDimensions, pngBomb, pngWithDimensions } from './images.js';
 import { smallPng, smallPortrait } from './photos.js';
 
@@ -229,14 +229,7 @@ async function send(url: string, key: string, request: Request): Promise<{ statu
     for (const file of request.files) form.set(file.field, new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mime }), file.filename);
     response = await fetch(url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${key}` }, body: form, signal });
   }
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, json, text };
+  return readResponse(response);
 }
 
 /** Rejected: not a 200, GraphQL errors, or a payload listing user errors. */

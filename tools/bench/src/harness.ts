@@ -139,14 +139,7 @@ export async function gqlRequest(url: string, key: string | undefined, body: unk
     body: typeof body === 'string' ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, json, text };
+  return readResponse(response);
 }
 
 export interface UploadOptions {
@@ -159,14 +152,8 @@ export interface UploadOptions {
   timeoutMs?: number;
 }
 
-/** The GraphQL multipart request spec's createReconstruction (as e2e/test/reconstruction-flow.test.ts). */
-export async function uploadPhoto(url: string, key: string, upload: UploadOptions): Promise<{ status: number; json: any; text: string }> {
-  const form = new FormData();
-  const input = { subjectId: upload.subjectId, photo: null, ...(upload.options ? { options: upload.options } : {}), ...(upload.idempotencyKey ? { idempotencyKey: upload.idempotencyKey } : {}) };
-  form.set('operations', JSON.stringify({ query: CREATE_RECONSTRUCTION, variables: { input } }));
-  form.set('map', JSON.stringify({ 0: ['variables.input.photo'] }));
-  form.set('0', new Blob([upload.bytes as Uint8Array<ArrayBuffer>], { type: upload.mime ?? 'image/jpeg' }), upload.filename ?? 'photo.jpg');
-  const response = await fetch(url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${key}` }, body: form, signal: AbortSignal.timeout(upload.timeoutMs ?? 60_000) });
+/** Status, body text and the body as JSON when it parses (undefined otherwise): what every check looks at. */
+export async function readResponse(response: Response): Promise<{ status: number; json: any; text: string }> {
   const text = await response.text();
   let json: any;
   try {
@@ -175,6 +162,17 @@ export async function uploadPhoto(url: string, key: string, upload: UploadOption
     json = undefined;
   }
   return { status: response.status, json, text };
+}
+
+/** The GraphQL multipart request spec's createReconstruction (as e2e/test/reconstruction-flow.test.ts). */
+export async function uploadPhoto(url: string, key: string, upload: UploadOptions): Promise<{ status: number; json: any; text: string }> {
+  const form = new FormData();
+  const input = { subjectId: upload.subjectId, photo: null, ...(upload.options ? { options: upload.options } : {}), ...(upload.idempotencyKey ? { idempotencyKey: upload.idempotencyKey } : {}) };
+  form.set('operations', JSON.stringify({ query: CREATE_RECONSTRUCTION, variables: { input } }));
+  form.set('map', JSON.stringify({ 0: ['variables.input.photo'] }));
+  form.set('0', new Blob([upload.bytes as Uint8Array<ArrayBuffer>], { type: upload.mime ?? 'image/jpeg' }), upload.filename ?? 'photo.jpg');
+  const response = await fetch(url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${key}` }, body: form, signal: AbortSignal.timeout(upload.timeoutMs ?? 60_000) });
+  return readResponse(response);
 }
 
 /** Every file under `dir` (object storage of the local driver), relative paths. */

@@ -8,21 +8,10 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { disposeModels, Rasterizer, reconstruct, reconstructionPipeline, seifFrameCamera, uvSphere } from '@seif/core';
-import { assetPath } from '@seif/models';
+import { assetPath, SINGLE_PORTRAITS } from '@seif/models';
 import { quantile } from './harness.js';
 
-export const SAMPLE_PHOTOS = Object.freeze([
-  'photo-city-portrait',
-  'photo-model-face',
-  'photo-woman-portrait',
-  'photo-angry',
-  'photo-neutral',
-  'photo-surprised',
-  'photo-happy-baby',
-  'photo-sad-baby',
-  'photo-bryan',
-  'photo-luciano',
-]);
+export const SAMPLE_PHOTOS = SINGLE_PORTRAITS;
 
 export interface StageFigure {
   mode: string;
