@@ -6,7 +6,8 @@
 import { mkdir } from 'node:fs/promises';
 import { loadDefaultHeadModel } from '@seif/flame';
 import { Command } from 'commander';
-import { type SynthSample, generateSample, groundTruthPrior, productionPrior } from './sample.js';
+import { ProductionPrior, groundTruthPrior } from './prior.js';
+import { type SynthSample, generateSample } from './sample.js';
 import { writeShard } from './shard.js';
 
 const program = new Command()
@@ -19,12 +20,12 @@ const program = new Command()
   .option('--points <n>', 'occupancy samples per head', (v) => Number.parseInt(v, 10), 5000)
   .option('--shard-size <n>', 'samples per shard', (v) => Number.parseInt(v, 10), 16)
   .option('--val <fraction>', 'fraction held out for validation', Number.parseFloat, 0.1)
-  .option('--prior <kind>', 'FLAME prior: ground-truth (until the fit stage lands) | production', 'ground-truth');
+  .option('--prior <kind>', 'FLAME prior: production (the real front end on each render; default) | ground-truth (perfect fit, for experiments)', 'production');
 program.parse();
 const o = program.opts<{ count: number; seed: number; start: number; out: string; size: number; points: number; shardSize: number; val: number; prior: string }>();
 if (!(o.count > 0) || !(o.shardSize > 0)) throw new Error('--count and --shard-size must be positive integers');
 if (o.prior !== 'ground-truth' && o.prior !== 'production') throw new Error(`--prior must be ground-truth or production, got ${o.prior}`);
-const prior = o.prior === 'production' ? productionPrior : groundTruthPrior;
+const prior = o.prior === 'production' ? new ProductionPrior() : groundTruthPrior;
 
 const model = await loadDefaultHeadModel();
 await mkdir(o.out, { recursive: true });
@@ -53,5 +54,6 @@ for (let sh = 0; sh < shards; sh++) {
     generator: { seed: o.seed, size: o.size, points: o.points, model: model.name, version: 1, recipe: 'libs/seif-core/src/synth' },
   });
   const rate = done / ((performance.now() - started) / 1000);
-  console.log(`${file}: ${samples.length} samples (${split}); ${done}/${o.count} done, ${rate.toFixed(2)} samples/s, ${dropped} dropped`);
+  const why = prior instanceof ProductionPrior && prior.failures.size ? ` (${[...prior.failures].map(([c, n]) => `${c} ${n}`).join(', ')})` : '';
+  console.log(`${file}: ${samples.length} samples (${split}); ${done}/${o.count} done, ${rate.toFixed(2)} samples/s, ${dropped} dropped${why}`);
 }

@@ -3,7 +3,7 @@
  * (implicit.ts), placed in the SeIF frame the way the production normaliser frames a photo (its own
  * seifFrameTransform on the head's MediaPipe landmarks), rendered with the seif-core rasterizer (mesh parts) and
  * sphere tracing (implicit parts) under random lights over a random background, plus:
- * - the FLAME prior maps (normals, depth) and prior semantic codes from `prior` (FlamePrior below);
+ * - the FLAME prior maps (normals, depth) and prior semantic codes from `prior` (prior.ts);
  * - ground-truth occupancy samples: surface points + Gaussian noise at two scales + uniform in the box, inside =
  *   (generalized winding number of the watertight head mesh > 0.5) or (inside a hair/beard/body implicit);
  * - ground-truth semantic codes from the ground-truth FLAME part (with its displacements).
@@ -16,6 +16,7 @@ import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import { seifFrameTransform } from '../stages/normalise.js';
 import { landmark, headGeometry, randomHead } from './head.js';
 import { HAIR_STYLES, type HairStyle, type ImplicitPart, PlacedImplicit, type Vec3, beardPart, bodyPart, hairPart, randomHair } from './implicit.js';
+import { type FlamePrior, groundTruthPrior } from './prior.js';
 import { Random, valueNoise3 } from './random.js';
 import { windingNumbers } from './winding.js';
 
@@ -24,39 +25,11 @@ export interface SynthOptions {
   size?: number;
   /** Occupancy samples per head (default 5000). */
   points?: number;
-  /** Where the FLAME prior comes from (default: groundTruthPrior). */
+  /** Where the FLAME prior comes from (default: groundTruthPrior; the shipped data uses ProductionPrior). */
   prior?: FlamePrior;
   /** Return the scene (closed head mesh, implicits) with the sample, for tests and debugging. */
   keepScene?: boolean;
 }
-
-/**
- * The hook for the production front end. `ground-truth` (the default until the fit stage lands) uses the
- * ground-truth FLAME part without its displacements, i.e. a perfect fit: the shards say so
- * (`flamePrior: "ground-truth"`), and networks trained on them expect better priors than a real fit gives.
- * A production prior runs detect -> landmarks -> segment -> normalise -> fit on the rendered image and returns the
- * fitted FLAME vertices in the SeIF frame, or undefined when the front end fails (the sample is then dropped and
- * counted).
- */
-export interface FlamePrior {
-  readonly name: 'ground-truth' | 'production-fit';
-  vertices(input: { image: Uint8Array; size: number; groundTruthFlame: Float32Array; model: HeadModel }): Promise<Float32Array | undefined>;
-}
-
-export const groundTruthPrior: FlamePrior = {
-  name: 'ground-truth',
-  async vertices({ groundTruthFlame }) {
-    return groundTruthFlame;
-  },
-};
-
-/** Placeholder until libs/seif-core's fit stage and reconstruct() land; wire it here then. */
-export const productionPrior: FlamePrior = {
-  name: 'production-fit',
-  async vertices() {
-    throw new SeifError('INVALID_ARGUMENT', 'synth: the production FLAME prior needs the fit stage, which is not finished yet; use the ground-truth prior (--prior ground-truth)');
-  },
-};
 
 export interface SynthSample {
   size: number;
@@ -309,7 +282,14 @@ export async function generateSample(model: HeadModel, seed: number, index: numb
 
   // 4. FLAME prior: normals and depth of the prior FLAME mesh in the frame (camera space = SeIF frame).
   const priorVertices = await prior.vertices({ image, size, groundTruthFlame: flameWorld, model });
+  const tPrior = performance.now();
   if (!priorVertices) throw new SeifError('LANDMARKS_FAILED', `synth sample ${index}: the FLAME prior (${prior.name}) failed`);
+  // How far the prior is from the truth (mean vertex distance, mm), recorded per sample for honest reporting.
+  let priorError = 0;
+  for (let i = 0; i < priorVertices.length; i += 3) {
+    priorError += Math.hypot(priorVertices[i]! - flameWorld[i]!, priorVertices[i + 1]! - flameWorld[i + 1]!, priorVertices[i + 2]! - flameWorld[i + 2]!);
+  }
+  priorError = (1000 * priorError) / (priorVertices.length / 3) / k;
   const pbuf = rasterizer.render({ positions: priorVertices, indices: faces }, camera, { buffers: { normal: true } }, createBuffers(size, size, { normal: true }));
   const flameNormal = new Uint8Array(3 * size * size).fill(128);
   const flameDepth = new Float32Array(size * size);
@@ -359,10 +339,10 @@ export async function generateSample(model: HeadModel, seed: number, index: numb
     size, image, flameNormal, flameDepth, mask, points, occupancy, codesPrior, codesGt,
     meta: {
       seed, index, hair: style, beard, yaw, pitch, roll, expressions: head.expressions, jaw: head.params.pose[6],
-      maxDisplacementMm: 1000 * head.maxDisplacement, frameScale: k, insideFraction: inside / P,
+      maxDisplacementMm: 1000 * head.maxDisplacement, frameScale: k, prior: prior.name, priorErrorMm: Math.round(priorError * 100) / 100, insideFraction: inside / P,
       watertight: { cappedLoops: closed.report.cappedLoops, nonManifoldEdges: closed.report.nonManifoldEdges },
       identity: Array.from(head.params.identity, (x) => Math.round(x * 1e4) / 1e4),
-      ms: { render: Math.round(tRender - t0), occupancy: Math.round(tOcc - tRender), codes: Math.round(tEnd - tOcc) },
+      ms: { render: Math.round(tRender - t0), prior: Math.round(tPrior - tRender), occupancy: Math.round(tOcc - tRender), codes: Math.round(tEnd - tOcc) },
     },
   };
 }

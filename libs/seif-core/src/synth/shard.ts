@@ -34,7 +34,7 @@ const ARRAYS: readonly ArraySpec[] = [
 
 export interface ShardInfo {
   split: 'train' | 'val';
-  /** 'ground-truth' until the production fit stage feeds the generator (see FlamePrior in sample.ts). */
+  /** 'production-fit' (the real front end on each render) or 'ground-truth' (see synth/prior.ts). */
   flamePrior: string;
   generator: Record<string, unknown>;
 }
