@@ -102,7 +102,7 @@ class ShardDataset(torch.utils.data.Dataset):
 
     `points` points are drawn per access (without replacement when the shard has enough), so epochs differ.
     `zero_channels` blanks channels for ablations without changing the network's input width.
-    `augment` jitters the RGB channels photometrically (training only).
+    `augment` jitters the RGB channels photometrically and the mask's edge (training only).
     """
 
     def __init__(self, shards: Sequence[Shard], channels: Sequence[str], image_size: int, points: int,
@@ -118,7 +118,7 @@ class ShardDataset(torch.utils.data.Dataset):
 
     def _augment_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """Photometric augmentation of the RGB channels only (renders are cleaner than photos): per-channel gain,
-        gamma, sometimes a 3x3 blur, sensor noise. Geometry-bearing channels (FLAME prior, mask) are left alone."""
+        gamma, sometimes a 3x3 blur, sensor noise. The FLAME prior channels are left alone (they come from the real fit)."""
         r = self.rng
         x = np.clip(rgb * r.uniform(0.75, 1.25, (3, 1, 1)).astype(np.float32), 0, 1) ** np.float32(r.uniform(0.75, 1.35))
         if r.random() < 0.3:
@@ -127,17 +127,36 @@ class ShardDataset(torch.utils.data.Dataset):
         x = x + r.normal(0, r.uniform(0, 0.03), x.shape).astype(np.float32)
         return np.clip(x, 0, 1).astype(np.float32)
 
+    def _augment_mask(self, mask: np.ndarray) -> np.ndarray:
+        """At inference the mask comes from a person-segmentation network, whose edge sits a pixel or three off
+        the true silhouette and is soft; the renders' mask is exact. Half the time: grow or shrink it by 1-3 px
+        (3x3 max/min filters), and sometimes soften its edge, so the network does not trust the edge to the pixel."""
+        r = self.rng
+        x = mask[0]
+        if r.random() < 0.5:
+            grow = r.random() < 0.5
+            for _ in range(int(r.integers(1, 4))):
+                p = np.pad(x, 1, mode="edge")
+                win = [p[i:i + x.shape[0], j:j + x.shape[1]] for i in range(3) for j in range(3)]
+                x = np.maximum.reduce(win) if grow else np.minimum.reduce(win)
+        if r.random() < 0.3:
+            p = np.pad(x, 1, mode="edge")
+            x = sum(p[i:i + x.shape[0], j:j + x.shape[1]] for i in range(3) for j in range(3)) / np.float32(9)
+        return x[None].astype(np.float32)
+
     def __len__(self):
         return len(self.index)
 
     def __getitem__(self, k):
         shard, i = self.index[k]
         img = decode_channels(shard, i, self.channels)
-        if self.augment and "rgb" in self.channels:
+        if self.augment:
             o = 0
             for c in self.channels:
                 if c == "rgb":
                     img[o:o + 3] = self._augment_rgb(img[o:o + 3])
+                elif c == "mask":
+                    img[o:o + 1] = self._augment_mask(img[o:o + 1])
                 o += CHANNEL_SIZES[c]
         if self.zero:
             o = 0

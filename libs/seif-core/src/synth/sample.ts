@@ -11,6 +11,7 @@
 import { type HeadModel, makeWatertight } from '@seif/flame';
 import { SeifError } from '../pipeline/errors.js';
 import { type Mat3, rotationYXZ, seifFrameCamera } from '../render/camera.js';
+import { renderPriorMaps } from '../render/prior-maps.js';
 import { type Light, Rasterizer, createBuffers } from '../render/rasterizer.js';
 import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import { seifFrameTransform } from '../stages/normalise.js';
@@ -290,14 +291,7 @@ export async function generateSample(model: HeadModel, seed: number, index: numb
     priorError += Math.hypot(priorVertices[i]! - flameWorld[i]!, priorVertices[i + 1]! - flameWorld[i + 1]!, priorVertices[i + 2]! - flameWorld[i + 2]!);
   }
   priorError = (1000 * priorError) / (priorVertices.length / 3) / k;
-  const pbuf = rasterizer.render({ positions: priorVertices, indices: faces }, camera, { buffers: { normal: true } }, createBuffers(size, size, { normal: true }));
-  const flameNormal = new Uint8Array(3 * size * size).fill(128);
-  const flameDepth = new Float32Array(size * size);
-  for (let p = 0; p < size * size; p++) {
-    if (pbuf.triangleId[p]! < 0) continue;
-    flameDepth[p] = 10 - pbuf.depth[p]!;
-    for (let c = 0; c < 3; c++) flameNormal[3 * p + c] = Math.max(0, Math.min(255, Math.round((pbuf.normal![3 * p + c]! * 0.5 + 0.5) * 255)));
-  }
+  const { normal: flameNormal, depth: flameDepth } = renderPriorMaps(priorVertices, faces, size, rasterizer);
 
   // 5. Occupancy samples and labels.
   const points = new Float32Array(3 * P);
