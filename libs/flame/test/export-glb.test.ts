@@ -111,6 +111,33 @@ describe('GLB export', () => {
     expect(scene.getObjectByName('hair')).toBeDefined();
   });
 
+  it('skins extra meshes per vertex (hair following head and neck) and writes their vertex colours', async () => {
+    const mesh = await flameExportMesh({ skin: true });
+    const hair = icosphere(0.12, 2);
+    const n = hair.positions.length / 3;
+    const skinJoints = new Uint8Array(4 * n);
+    const skinWeights = new Float32Array(4 * n);
+    const colors = new Uint8Array(3 * n).fill(40);
+    for (let v = 0; v < n; v++) {
+      // Upper half on the neck joint (1), lower half blended with the root (0), like hair near the nape.
+      skinJoints[4 * v] = 1;
+      skinJoints[4 * v + 1] = 0;
+      skinWeights[4 * v] = hair.positions[3 * v + 1]! > 0 ? 1 : 0.6;
+      skinWeights[4 * v + 1] = hair.positions[3 * v + 1]! > 0 ? 0 : 0.4;
+    }
+    mesh.extras = [{ name: 'hair', positions: hair.positions, indices: hair.indices, skinJoints, skinWeights, colors }];
+    const bytes = await encodeGlb(mesh);
+    await expectValid(bytes);
+    const scene = await loadInThree(bytes);
+    const node = scene.getObjectByName('hair') as SkinnedMesh;
+    expect(node.isSkinnedMesh).toBe(true);
+    expect(node.skeleton.bones).toHaveLength(5);
+    expect(node.geometry.getAttribute('color').count).toBe(n);
+    expect(node.geometry.getAttribute('skinWeight').getX(0)).toBeGreaterThan(0.5);
+    const broken = { ...mesh, extras: [{ name: 'hair', positions: hair.positions, indices: hair.indices, skinJoints, skinWeights: skinWeights.subarray(4) }] };
+    await expect(encodeGlb(broken)).rejects.toMatchObject({ code: 'INVALID_LENGTH' });
+  });
+
   it('writes atomically and leaves no temp file behind', async () => {
     const sphere = icosphere(0.1, 1);
     const file = path.join(dir, 'sphere.glb');

@@ -128,16 +128,17 @@ export async function encodeGlb(mesh: ExportMesh, options: GlbOptions = {}): Pro
   // Head mesh.
   const name = mesh.name ?? 'head';
   const primitive = makePrimitive(name, mesh.positions, mesh.indices, mesh.normals, mesh.uvs, makeMaterial(mesh.material, 'skin'));
-  if (mesh.colors) {
-    const colorAccessor = accessor(`${name}_color`, mesh.colorItemSize === 4 ? 'VEC4' : 'VEC3', Uint8Array.from(mesh.colors)).setNormalized(true);
-    primitive.setAttribute('COLOR_0', colorAccessor);
-  }
-  if (mesh.skin) {
-    const rows = normalizeSkinRows(mesh.skin.joints, mesh.skin.weights);
-    const joints = mesh.skin.jointNames.length <= 256 ? Uint8Array.from(rows.joints) : rows.joints;
-    primitive.setAttribute('JOINTS_0', accessor(`${name}_joints`, 'VEC4', joints));
-    primitive.setAttribute('WEIGHTS_0', accessor(`${name}_weights`, 'VEC4', rows.weights));
-  }
+  const setColors = (target: typeof primitive, label: string, colors: Uint8Array, itemSize: 3 | 4) => {
+    target.setAttribute('COLOR_0', accessor(`${label}_color`, itemSize === 4 ? 'VEC4' : 'VEC3', Uint8Array.from(colors)).setNormalized(true));
+  };
+  const setSkinRows = (target: typeof primitive, label: string, jointRows: ArrayLike<number>, weightRows: Float32Array) => {
+    const rows = normalizeSkinRows(jointRows as Uint16Array, weightRows);
+    const joints = mesh.skin!.jointNames.length <= 256 ? Uint8Array.from(rows.joints) : rows.joints;
+    target.setAttribute('JOINTS_0', accessor(`${label}_joints`, 'VEC4', joints));
+    target.setAttribute('WEIGHTS_0', accessor(`${label}_weights`, 'VEC4', rows.weights));
+  };
+  if (mesh.colors) setColors(primitive, name, mesh.colors, mesh.colorItemSize ?? 3);
+  if (mesh.skin) setSkinRows(primitive, name, mesh.skin.joints, mesh.skin.weights);
   const targets = mesh.morphTargets ?? [];
   for (const target of targets) {
     const morph = doc.createPrimitiveTarget(target.name).setAttribute('POSITION', accessor(`${target.name}_delta`, 'VEC3', target.deltas));
@@ -156,7 +157,11 @@ export async function encodeGlb(mesh: ExportMesh, options: GlbOptions = {}): Pro
   for (const extra of mesh.extras ?? []) {
     const extraPrimitive = makePrimitive(extra.name, extra.positions, extra.indices, extra.normals, extra.uvs, makeMaterial(extra.material, extra.name));
     const node = doc.createNode(extra.name).setMesh(doc.createMesh(extra.name).addPrimitive(extraPrimitive));
-    if (skin && extra.joint !== undefined) {
+    if (extra.colors) setColors(extraPrimitive, extra.name, extra.colors, 3);
+    if (skin && extra.joint === undefined && extra.skinJoints && extra.skinWeights) {
+      setSkinRows(extraPrimitive, extra.name, extra.skinJoints, extra.skinWeights);
+      node.setSkin(skin);
+    } else if (skin && extra.joint !== undefined) {
       const count = extra.positions.length / 3;
       const joints = new Uint8Array(count * 4);
       const weights = new Float32Array(count * 4);

@@ -56,6 +56,14 @@ export interface ExportExtraMesh {
   material?: ExportMaterial;
   /** Attach rigidly to this joint of the main mesh's skin (e.g. an eyeball to its eye joint). */
   joint?: number;
+  /**
+   * Or skin it per vertex to the main mesh's joints (e.g. hair: weights taken from the nearest head vertices), four
+   * joint indices and weights per vertex. Ignored without a main skin; `joint` wins when both are set.
+   */
+  skinJoints?: Uint16Array | Uint8Array | Uint32Array;
+  skinWeights?: Float32Array;
+  /** RGB per vertex, 0..255 (COLOR_0), e.g. hair coloured from the photo. */
+  colors?: Uint8Array;
 }
 
 export interface ExportMesh {

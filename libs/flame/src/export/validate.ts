@@ -110,29 +110,40 @@ export function validateExportMesh(mesh: ExportMesh): number {
     }
     checkItems('skin.restJoints', skin.restJoints, 3, jointCount);
     checkFinite('skin.restJoints', skin.restJoints);
-    checkItems('skin.joints', skin.joints, 4, vertexCount);
-    checkItems('skin.weights', skin.weights, 4, vertexCount);
-    checkFinite('skin.weights', skin.weights);
-    for (let i = 0; i < skin.joints.length; i++) {
-      if ((skin.joints[i] as number) >= jointCount) {
-        throw new ExportError('INVALID_SKIN', `skin.joints[${i}] = ${skin.joints[i]} but there are ${jointCount} joints`);
-      }
-    }
-    for (let v = 0; v < vertexCount; v++) {
-      let sum = 0;
-      for (let k = 0; k < 4; k++) {
-        const w = skin.weights[v * 4 + k] as number;
-        if (w < 0) throw new ExportError('INVALID_SKIN', `skin.weights[${v * 4 + k}] = ${w} is negative`);
-        sum += w;
-      }
-      if (sum <= 0) throw new ExportError('INVALID_SKIN', `vertex ${v} has all-zero skin weights; give it at least one joint`);
-    }
+    checkSkinRows('skin', skin.joints, skin.weights, vertexCount, jointCount);
   }
   for (const [e, extra] of (mesh.extras ?? []).entries()) {
     checkGeometry(`extras[${e}] (${extra.name})`, extra);
     if (extra.joint !== undefined && (!skin || extra.joint < 0 || extra.joint >= jointCount)) {
       throw new ExportError('INVALID_SKIN', `extras[${e}].joint = ${extra.joint} but the mesh has ${jointCount} joints`);
     }
+    if (extra.skinJoints || extra.skinWeights) {
+      if (!skin) throw new ExportError('INVALID_SKIN', `extras[${e}] (${extra.name}) has skin rows but the main mesh has no skin`);
+      if (!extra.skinJoints || !extra.skinWeights) throw new ExportError('INVALID_SKIN', `extras[${e}] (${extra.name}) needs both skinJoints and skinWeights`);
+      checkSkinRows(`extras[${e}].skin`, extra.skinJoints, extra.skinWeights, extra.positions.length / 3, jointCount);
+    }
+    if (extra.colors) checkItems(`extras[${e}].colors`, extra.colors, 3, extra.positions.length / 3);
   }
   return vertexCount;
+}
+
+/** Four joint indices and weights per vertex: in range, finite, non-negative, not all zero. */
+function checkSkinRows(label: string, joints: NumericArray, weights: NumericArray, vertexCount: number, jointCount: number): void {
+  checkItems(`${label}.joints`, joints, 4, vertexCount);
+  checkItems(`${label}.weights`, weights, 4, vertexCount);
+  checkFinite(`${label}.weights`, weights);
+  for (let i = 0; i < joints.length; i++) {
+    if ((joints[i] as number) >= jointCount) {
+      throw new ExportError('INVALID_SKIN', `${label}.joints[${i}] = ${joints[i]} but there are ${jointCount} joints`);
+    }
+  }
+  for (let v = 0; v < vertexCount; v++) {
+    let sum = 0;
+    for (let k = 0; k < 4; k++) {
+      const w = weights[v * 4 + k] as number;
+      if (w < 0) throw new ExportError('INVALID_SKIN', `${label}.weights[${v * 4 + k}] = ${w} is negative`);
+      sum += w;
+    }
+    if (sum <= 0) throw new ExportError('INVALID_SKIN', `${label}: vertex ${v} has all-zero skin weights; give it at least one joint`);
+  }
 }
