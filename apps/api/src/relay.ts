@@ -5,8 +5,8 @@
  */
 import { requestError } from './errors.js';
 
-export type NodeType = 'Tenant' | 'ApiKey' | 'Subject' | 'Reconstruction' | 'Animation' | 'Artifact';
-const NODE_TYPES = new Set<NodeType>(['Tenant', 'ApiKey', 'Subject', 'Reconstruction', 'Animation', 'Artifact']);
+export type NodeType = 'Tenant' | 'ApiKey' | 'Subject' | 'Reconstruction' | 'Animation' | 'Artifact' | 'Photo';
+const NODE_TYPES = new Set<NodeType>(['Tenant', 'ApiKey', 'Subject', 'Reconstruction', 'Animation', 'Artifact', 'Photo']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function toGlobalId(type: NodeType, id: string): string {

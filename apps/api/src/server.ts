@@ -17,6 +17,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { AuthError } from './auth/authenticate.js';
 import type { ApiContext, ApiServices } from './context.js';
+import type { DownloadKind } from './downloads.js';
 import { formatError, requestError } from './errors.js';
 import { buildSchema } from './schema.js';
 
@@ -144,34 +145,53 @@ export async function startApiServer(services: ApiServices, listen: { host: stri
     res.json({ ok: true });
   });
 
-  app.get('/downloads/:artifactId', async (req, res) => {
-    const { artifactId } = req.params;
-    const verdict = services.downloads.check(artifactId, String(req.query.expires ?? ''), String(req.query.signature ?? ''));
+  /** Streams a stored file for a link signed by DownloadSigner; the row says where it is and what it is. */
+  async function serveDownload(
+    kind: DownloadKind,
+    id: string,
+    req: express.Request,
+    res: express.Response,
+    find: (id: string) => Promise<{ storageKey: string; contentType: string; bytes: number } | null>,
+    disposition: 'attachment' | 'inline',
+  ) {
+    const verdict = services.downloads.check(id, String(req.query.expires ?? ''), String(req.query.signature ?? ''), Date.now(), kind);
     if (verdict !== 'ok') {
       res.status(verdict === 'expired' ? 410 : 403).json({ error: verdict === 'expired' ? 'link expired; ask the API for a new one' : 'invalid link' });
       return;
     }
-    const artifact = await services.db.artifact.findUnique({ where: { id: artifactId } }).catch(() => null);
-    if (!artifact) {
+    const file = await find(id).catch(() => null);
+    if (!file) {
       res.status(404).json({ error: 'not found' });
       return;
     }
     try {
-      const body = await services.storage.get(artifact.storageKey);
-      const filename = artifact.storageKey.split('/').at(-1) ?? artifact.id;
+      const body = await services.storage.get(file.storageKey);
+      const filename = file.storageKey.split('/').at(-1) ?? id;
       res.writeHead(200, {
-        'content-type': artifact.contentType,
-        'content-length': String(artifact.bytes),
-        'content-disposition': `attachment; filename="${filename}"`,
+        'content-type': file.contentType,
+        'content-length': String(file.bytes),
+        'content-disposition': `${disposition}; filename="${filename}"`,
         'cache-control': 'private, max-age=300',
       });
       await pipeline(body, res);
     } catch (error) {
-      services.logger.error({ err: error, artifactId }, 'download failed');
+      services.logger.error({ err: error, [kind === 'photo' ? 'photoId' : 'artifactId']: id }, 'download failed');
       if (!res.headersSent) res.status(500).json({ error: 'download failed' });
       else res.destroy();
     }
-  });
+  }
+
+  app.get('/downloads/photos/:photoId', (req, res) =>
+    // Inline: the gallery shows the photo in an <img>; the original bytes, exactly as uploaded.
+    serveDownload('photo', req.params.photoId, req, res, async (id) => {
+      const photo = await services.db.photo.findUnique({ where: { id } });
+      return photo && { storageKey: photo.storageKey, contentType: photo.mime, bytes: photo.bytes };
+    }, 'inline'),
+  );
+
+  app.get('/downloads/:artifactId', (req, res) =>
+    serveDownload('artifact', req.params.artifactId, req, res, (id) => services.db.artifact.findUnique({ where: { id } }), 'attachment'),
+  );
 
   app.use(
     '/graphql',

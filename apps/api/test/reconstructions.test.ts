@@ -138,4 +138,26 @@ describe('reconstructions', () => {
     const again = await h.gql('mutation($id: ID!) { retryReconstruction(input: { id: $id }) { errors { code } } }', { id: created.id }, key);
     expect(again.body.data.retryReconstruction.errors).toEqual([{ code: 'INVALID_ARGUMENT' }]);
   });
+
+  it('says whether a job error is the photo\'s (upload another) or transient (retry), from the pipeline\'s code table', async () => {
+    const created = (await upload(portrait)).body.data.createReconstruction.reconstruction;
+    const row = await h.db.reconstruction.findFirstOrThrow({ where: { tenantId }, orderBy: { createdAt: 'desc' } });
+    expect(row.id).toBeDefined();
+    const query = 'query($id: ID!) { reconstruction(id: $id) { status error { code photoProblem retryable } } }';
+    for (const [code, photoProblem, retryable] of [
+      ['NO_FACE', true, false],
+      ['MULTIPLE_FACES', true, false],
+      ['FACE_TOO_SMALL', true, false],
+      ['INVALID_IMAGE', true, false],
+      ['IMAGE_TOO_LARGE', true, false],
+      ['INTERNAL', false, true],
+      ['MODEL_UNAVAILABLE', false, true],
+      ['INVALID_ARGUMENT', false, false],
+      ['SOMETHING_NEW', false, true],
+    ] as const) {
+      await h.db.reconstruction.update({ where: { id: row.id }, data: { status: 'FAILED', errorCode: code, errorMessage: code } });
+      const { body } = await h.gql(query, { id: created.id }, key);
+      expect(body.data.reconstruction, code).toEqual({ status: 'FAILED', error: { code, photoProblem, retryable } });
+    }
+  });
 });

@@ -32,6 +32,31 @@ const ADVICE: Record<string, ErrorAdvice> = {
     action: 'Upload a JPEG, PNG, WebP, AVIF or TIFF image; the file may be damaged or in another format.',
     tryAnotherPhoto: true,
   },
+  UNSUPPORTED_FORMAT: {
+    title: 'This image format is not supported',
+    action: 'Save the photo as JPEG, PNG, WebP, AVIF or TIFF and upload that.',
+    tryAnotherPhoto: true,
+  },
+  FACE_TOO_SMALL: {
+    title: 'The face is too small in this photo',
+    action: 'Upload a closer portrait, or crop this one so the face fills at least a quarter of the picture.',
+    tryAnotherPhoto: true,
+  },
+  FACE_TRUNCATED: {
+    title: 'The face is cut off by the edge of the photo',
+    action: 'Upload a photo that shows the whole face, from the hairline to the chin and both ears, with some margin.',
+    tryAnotherPhoto: true,
+  },
+  LANDMARKS_FAILED: {
+    title: 'The face could not be read reliably',
+    action: 'Upload a sharper, evenly lit photo of the face from the front, without hands, hair or glasses covering it.',
+    tryAnotherPhoto: true,
+  },
+  INVALID_ARGUMENT: {
+    title: 'The request could not be processed',
+    action: 'Retrying with the same settings fails again: upload the photo again, or contact support with the reconstruction id.',
+    tryAnotherPhoto: false,
+  },
   QUOTA_EXCEEDED: {
     title: 'Your organisation has reached its quota',
     action: 'Delete subjects you no longer need, or ask your administrator to raise the quota.',
@@ -61,6 +86,36 @@ export function errorAdvice(code: string | null | undefined): ErrorAdvice {
   if (!code) return FALLBACK;
   return ADVICE[ALIASES[code] ?? code] ?? FALLBACK;
 }
+
+/** A job error as the API reports it: `photoProblem` and `retryable` come from the pipeline's code table. */
+export interface JobErrorInfo {
+  code: string;
+  message: string;
+  photoProblem?: boolean | null;
+  retryable?: boolean | null;
+}
+
+/**
+ * What a failed or cancelled job offers. A photo problem offers another upload and never "Retry" (the same photo
+ * fails the same way); a cancelled job or a transient failure on our side offers "Retry"; an error that is
+ * neither (e.g. an invalid request) offers neither and says whom to ask. The API's flags win over the local
+ * table, which only covers them when an older API does not send them.
+ */
+export function nextSteps(status: 'FAILED' | 'CANCELLED', error: JobErrorInfo | null | undefined): { advice: ErrorAdvice; retry: boolean; uploadAnother: boolean } {
+  if (status === 'CANCELLED') return { advice: errorAdvice('CANCELLED'), retry: true, uploadAnother: false };
+  const advice = errorAdvice(error?.code);
+  const photo = error?.photoProblem ?? advice.tryAnotherPhoto;
+  const retryable = error?.retryable ?? advice === FALLBACK;
+  const retry = !photo && retryable;
+  // The fallback's advice is "retry it"; when the API says retrying cannot help, say so instead.
+  return { advice: !retry && !photo && advice === FALLBACK ? NOT_RETRYABLE : advice, retry, uploadAnother: photo };
+}
+
+const NOT_RETRYABLE: ErrorAdvice = {
+  title: 'The reconstruction failed',
+  action: 'This is on our side, not your photo, and retrying will not help until it is fixed: contact support with the reconstruction id.',
+  tryAnotherPhoto: false,
+};
 
 /** Client-side checks before an upload (the API checks again): type and size. */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;

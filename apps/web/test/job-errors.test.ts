@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_UPLOAD_BYTES, checkPhoto, errorAdvice, stageLabel } from '../lib/job-errors';
+import { MAX_UPLOAD_BYTES, checkPhoto, errorAdvice, nextSteps, stageLabel } from '../lib/job-errors';
 
 describe('errorAdvice', () => {
   it.each([
@@ -8,6 +8,10 @@ describe('errorAdvice', () => {
     ['MULTIPLE_FACES', /more than one face/, true],
     ['IMAGE_TOO_LARGE', /too large/, true],
     ['INVALID_IMAGE', /could not be read/, true],
+    ['UNSUPPORTED_FORMAT', /format is not supported/, true],
+    ['FACE_TOO_SMALL', /too small/, true],
+    ['FACE_TRUNCATED', /cut off/, true],
+    ['LANDMARKS_FAILED', /could not be read reliably/, true],
     ['QUOTA_EXCEEDED', /quota/, false],
     ['FORBIDDEN', /may not/, false],
     ['CANCELLED', /cancelled/, false],
@@ -30,6 +34,38 @@ describe('errorAdvice', () => {
       expect(errorAdvice(code).title).toBe('The reconstruction failed');
       expect(errorAdvice(code).tryAnotherPhoto).toBe(false);
     }
+  });
+});
+
+describe('nextSteps', () => {
+  const error = (code: string, photoProblem?: boolean, retryable?: boolean) => ({ code, message: code, photoProblem, retryable });
+
+  it('offers another upload and never Retry for a photo problem (the same photo fails again)', () => {
+    for (const code of ['NO_FACE', 'MULTIPLE_FACES', 'FACE_TOO_SMALL', 'FACE_TRUNCATED', 'LANDMARKS_FAILED', 'INVALID_IMAGE', 'IMAGE_TOO_LARGE', 'UNSUPPORTED_FORMAT']) {
+      expect(nextSteps('FAILED', error(code, true, false)), code).toMatchObject({ retry: false, uploadAnother: true });
+      // An API without the flags: the local table decides the same way.
+      expect(nextSteps('FAILED', error(code)), code).toMatchObject({ retry: false, uploadAnother: true });
+    }
+  });
+
+  it('offers Retry for transient failures and cancellations, with no upload', () => {
+    expect(nextSteps('FAILED', error('INTERNAL', false, true))).toMatchObject({ retry: true, uploadAnother: false });
+    expect(nextSteps('FAILED', error('MODEL_UNAVAILABLE', false, true))).toMatchObject({ retry: true, uploadAnother: false });
+    expect(nextSteps('FAILED', error('SOMETHING_NEW'))).toMatchObject({ retry: true, uploadAnother: false });
+    expect(nextSteps('FAILED', null)).toMatchObject({ retry: true, uploadAnother: false });
+    expect(nextSteps('CANCELLED', null)).toMatchObject({ retry: true, uploadAnother: false, advice: { title: /cancelled/ } });
+  });
+
+  it('offers neither when retrying cannot help and the photo is fine, and does not tell the person to retry', () => {
+    const steps = nextSteps('FAILED', error('DEVICE_UNAVAILABLE', false, false));
+    expect(steps).toMatchObject({ retry: false, uploadAnother: false });
+    expect(steps.advice.action).toMatch(/contact support/);
+    expect(steps.advice.action).not.toMatch(/retry it/);
+    expect(nextSteps('FAILED', error('INVALID_ARGUMENT', false, false))).toMatchObject({ retry: false, uploadAnother: false });
+  });
+
+  it("lets the API's flags win over the local table", () => {
+    expect(nextSteps('FAILED', error('NO_FACE', false, true))).toMatchObject({ retry: true, uploadAnother: false });
   });
 });
 

@@ -3,8 +3,9 @@
  * Rows are Prisma models; every relation is fetched with the tenant filter, even when the parent already
  * proves ownership, so that a bug elsewhere cannot leak across tenants.
  */
+import { SEIF_ERROR_CODES } from '@seif/core';
 import type { ApiContext } from '../context.js';
-import type { SignedLink } from '../downloads.js';
+import type { DownloadKind, SignedLink } from '../downloads.js';
 import { requireScope } from '../context.js';
 import { connectionFromRows, type ConnectionArgs, fromGlobalId, keysetQuery, type NodeType, pageRequest, toGlobalId } from '../relay.js';
 
@@ -14,12 +15,21 @@ type JobRow = Row & { status: string; errorCode: string | null; errorMessage: st
 const globalId = (type: NodeType) => (row: { id: string }) => toGlobalId(type, row.id);
 const jobError = (row: JobRow) => (row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? row.errorCode } : null);
 
-// One signature per artifact row and request, so that `url` and `urlExpiresAt` always agree.
+/**
+ * What a job error means for the caller, from the pipeline's code table (libs/seif-core pipeline/errors.ts).
+ * Codes outside the table (none today) count as the service's problem and retryable.
+ */
+export function jobErrorFlags(code: string): { photoProblem: boolean; retryable: boolean } {
+  const entry = (SEIF_ERROR_CODES as Readonly<Record<string, { photo: boolean; retryable: boolean }>>)[code];
+  return entry ? { photoProblem: entry.photo, retryable: entry.retryable } : { photoProblem: false, retryable: true };
+}
+
+// One signature per artifact or photo row and request, so that `url` and `urlExpiresAt` always agree.
 const links = new WeakMap<object, SignedLink>();
-function signedLink(context: ApiContext, row: { id: string }): SignedLink {
+function signedLink(context: ApiContext, row: { id: string }, kind: DownloadKind = 'artifact'): SignedLink {
   let link = links.get(row);
   if (!link) {
-    link = context.downloads.sign(row.id);
+    link = context.downloads.sign(row.id, Date.now(), kind);
     links.set(row, link);
   }
   return link;
@@ -46,6 +56,8 @@ export async function loadNode(context: ApiContext, id: string): Promise<(Row & 
         return db.animation.findFirst({ where });
       case 'Artifact':
         return db.artifact.findFirst({ where });
+      case 'Photo':
+        return db.photo.findFirst({ where });
     }
   })();
   return row ? { ...row, __typename: parsed.type } : null;
@@ -89,6 +101,8 @@ export const nodeResolvers = {
       row.headModelName ? { name: row.headModelName, version: row.headModelVersion ?? '', rotationConvention: 'AXIS_ANGLE' } : null,
     options: (row: { params: unknown }) => row.params ?? {},
     warnings: (row: { warnings: unknown }) => (Array.isArray(row.warnings) ? row.warnings.map(String) : []),
+    photo: (row: { photoId: string; tenantId: string }, _args: unknown, context: ApiContext) =>
+      context.db.photo.findFirst({ where: { id: row.photoId, tenantId: row.tenantId } }),
     artifacts: (row: { id: string; tenantId: string }, _args: unknown, context: ApiContext) =>
       context.db.artifact.findMany({ where: { reconstructionId: row.id, tenantId: row.tenantId }, orderBy: { kind: 'asc' } }),
     animations: async (row: { id: string; tenantId: string }, args: ConnectionArgs, context: ApiContext) => {
@@ -109,6 +123,16 @@ export const nodeResolvers = {
     error: jobError,
     artifacts: (row: { id: string; tenantId: string }, _args: unknown, context: ApiContext) =>
       context.db.artifact.findMany({ where: { animationId: row.id, tenantId: row.tenantId }, orderBy: { kind: 'asc' } }),
+  },
+  JobError: {
+    photoProblem: (error: { code: string }) => jobErrorFlags(error.code).photoProblem,
+    retryable: (error: { code: string }) => jobErrorFlags(error.code).retryable,
+  },
+  Photo: {
+    id: globalId('Photo'),
+    contentType: (row: { mime: string }) => row.mime,
+    url: (row: { id: string }, _args: unknown, context: ApiContext) => signedLink(context, row, 'photo').url,
+    urlExpiresAt: (row: { id: string }, _args: unknown, context: ApiContext) => signedLink(context, row, 'photo').expiresAt,
   },
   Artifact: {
     id: globalId('Artifact'),

@@ -1,7 +1,9 @@
 'use client';
 
 import { type ChangeEvent, type DragEvent, type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { formatBytes } from '../../lib/format';
 import { ACCEPTED_TYPES, checkPhoto, errorAdvice } from '../../lib/job-errors';
+import { sendWithProgress } from './send-photo';
 
 interface Props {
   subjects: { id: string; displayName: string }[];
@@ -10,7 +12,8 @@ interface Props {
 
 /**
  * Subject choice (new or existing), drag and drop or file picker with client-side checks, then POST /api/upload
- * (a route handler that adds the key) and on to /reconstructions/<id>, whose URL survives a reload.
+ * (a route handler that adds the key) with a progress bar of the bytes sent (XMLHttpRequest upload events), and
+ * on to /reconstructions/<id>, whose URL survives a reload and shows the job's own progress.
  */
 export function UploadForm({ subjects, preselect }: Props) {
   const ids = useId();
@@ -23,6 +26,9 @@ export function UploadForm({ subjects, preselect }: Props) {
   const [problem, setProblem] = useState<{ title: string; action?: string } | null>(null);
   const [over, setOver] = useState(false);
   const [sending, setSending] = useState(false);
+  /** Bytes of the request sent so far; null before the upload starts. */
+  const [sent, setSent] = useState<{ loaded: number; total: number } | null>(null);
+  const abort = useRef<AbortController | null>(null);
 
   useEffect(() => () => void (preview && URL.revokeObjectURL(preview)), [preview]);
 
@@ -53,27 +59,34 @@ export function UploadForm({ subjects, preselect }: Props) {
     if (mode === 'new' && !name.trim()) return setProblem({ title: 'Name the new subject.' });
     setSending(true);
     setProblem(null);
+    setSent({ loaded: 0, total: file.size });
     const body = new FormData();
     body.set('photo', file);
     if (mode === 'existing') body.set('subjectId', subjectId);
     else body.set('newSubjectName', name.trim());
     body.set('idempotencyKey', crypto.randomUUID());
+    abort.current = new AbortController();
     try {
-      const response = await fetch('/api/upload', { method: 'POST', body });
-      const result = (await response.json()) as { reconstructionId?: string; error?: { code: string; message: string } };
-      if (result.reconstructionId) {
+      const { body: result } = await sendWithProgress('/api/upload', body, { onProgress: (loaded, total) => setSent({ loaded, total }), signal: abort.current.signal });
+      if (result?.reconstructionId) {
         window.location.assign(`/reconstructions/${encodeURIComponent(result.reconstructionId)}`);
         return;
       }
-      if (result.error?.code === 'UNAUTHENTICATED') {
+      if (result?.error?.code === 'UNAUTHENTICATED') {
         window.location.assign(`/sign-in?next=/upload&reason=expired`);
         return;
       }
-      const advice = errorAdvice(result.error?.code);
-      setProblem({ title: advice.title, action: result.error?.message ? `${result.error.message}. ${advice.action}` : advice.action });
-    } catch {
-      setProblem({ title: 'The upload did not reach the server.', action: 'Check your connection and try again.' });
+      const advice = errorAdvice(result?.error?.code);
+      setProblem({ title: advice.title, action: result?.error?.message ? `${result.error.message}. ${advice.action}` : advice.action });
+    } catch (error) {
+      setProblem(
+        error instanceof DOMException && error.name === 'AbortError'
+          ? { title: 'Upload cancelled.', action: 'Nothing was stored. Upload again when you are ready.' }
+          : { title: 'The upload did not reach the server.', action: 'Check your connection and try again.' },
+      );
     }
+    abort.current = null;
+    setSent(null);
     setSending(false);
   }
 
@@ -157,11 +170,44 @@ export function UploadForm({ subjects, preselect }: Props) {
         )}
       </div>
 
+      {sent && <UploadProgress loaded={sent.loaded} total={sent.total} />}
+
       <p className="actions" style={{ marginTop: 20, marginBottom: 0 }}>
         <button type="submit" className="button primary" disabled={sending || !file}>
           {sending ? 'Uploading…' : 'Upload and reconstruct'}
         </button>
+        {sending && sent && sent.loaded < sent.total && (
+          <button type="button" className="button" onClick={() => abort.current?.abort()}>
+            Cancel upload
+          </button>
+        )}
       </p>
     </form>
+  );
+}
+
+/** The bytes of the photo on their way to the server; at 100 % the server checks the photo and queues the job. */
+function UploadProgress({ loaded, total }: { loaded: number; total: number }) {
+  const percent = total > 0 ? Math.min(100, Math.round((loaded / total) * 100)) : 0;
+  const done = total > 0 && loaded >= total;
+  const text = done ? 'Photo sent; checking it and queueing the reconstruction…' : `Sending the photo: ${formatBytes(loaded)} of ${formatBytes(total)}`;
+  return (
+    <div className="upload-progress" data-testid="upload-progress" data-phase={done ? 'processing' : 'sending'}>
+      <div
+        className="progress-track"
+        role="progressbar"
+        aria-label="Upload progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+        aria-valuetext={`${percent} %, ${text}`}
+      >
+        <div className="progress-fill" style={{ width: `${percent}%` }} />
+      </div>
+      <p className="progress-facts" aria-live="polite">
+        <span>{percent} %</span>
+        <span>{text}</span>
+      </p>
+    </div>
   );
 }

@@ -51,12 +51,28 @@ function runToEnd(command: string, args: string[], cwd: string, env: NodeJS.Proc
   });
 }
 
-/** Builds the web app unless .next holds a build newer than every input (the same `next build` as `npm start`). */
+/**
+ * Builds the web app unless .next holds a build newer than every input (the same `next build` as `npm start`),
+ * and prints the JavaScript each route sends (scripts/bundle-size.mjs, also run by `npm run build`).
+ */
 export async function ensureBuild(): Promise<'reused' | 'built'> {
   const buildId = path.join(WEB_DIR, '.next/BUILD_ID');
   if (existsSync(buildId) && statSync(buildId).mtimeMs >= Math.max(...BUILD_INPUTS.map((p) => newestMtime(path.join(WEB_DIR, p))))) return 'reused';
   await runToEnd(process.execPath, [NEXT_BIN, 'build'], WEB_DIR, { ...process.env, NEXT_TELEMETRY_DISABLED: '1' });
+  console.log(`JS per route of the new build:\n${await bundleSizes()}`);
   return 'built';
+}
+
+/** The table of scripts/bundle-size.mjs for the build in .next. */
+export function bundleSizes(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(WEB_DIR, 'scripts/bundle-size.mjs')], { cwd: WEB_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(output.trimEnd()) : reject(new Error(`bundle-size.mjs exited with ${code}:\n${output}`))));
+  });
 }
 
 export function freePort(): Promise<number> {

@@ -1,11 +1,15 @@
 /**
  * The demo viewer in Debian's Chromium (SwiftShader WebGL) against `next start`: the GLB route, the model
  * loading, the jawOpen slider and a preset changing the canvas pixels, wireframe, the screenshot download,
- * no layout shift, and axe-core on / and /demo. Screenshots of every state go to test-output/web/.
+ * no layout shift, axe-core on / and /demo, and the hair / FLAME-only toggles on a GLB with `hair` and other
+ * non-FLAME nodes (served in place of the demo head). Screenshots of every state go to test-output/web/.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
+import * as THREE from 'three';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeGlb } from '@seif/flame/export/glb';
+import type { ExportExtraMesh, ExportMaterial } from '@seif/flame/export/types';
 import { type Browser, type WebServer, axeViolations as axeViolationsOn, ensureBuild, launchBrowser, outputPath, startWeb } from './harness';
 import { FACE_REGION, contrast, meanAbsoluteDifference } from './pixels';
 
@@ -89,6 +93,11 @@ describe('viewer on /demo', () => {
     const cls = await page.evaluate(() => (window as unknown as { __cls: number }).__cls);
     expect(cls).toBeLessThan(0.02);
     await expect(page.locator('input[data-morph]').count()).resolves.toBe(52);
+    // The demo head is FLAME only (one `head` node): no hair or FLAME-only toggle.
+    await expect(page.getByTestId('toggle-hair').count()).resolves.toBe(0);
+    await expect(page.getByTestId('toggle-flame-only').count()).resolves.toBe(0);
+    // No reconstruction behind the demo: nothing to save through the API.
+    await expect(page.getByTestId('save-animation').count()).resolves.toBe(0);
   });
 
   it('opens the jaw with the keyboard on the jawOpen slider and the face pixels change', async () => {
@@ -187,5 +196,58 @@ describe('accessibility (axe-core)', () => {
     await page.goto(server.url);
     expect(new URL(page.url()).pathname).toBe('/sign-in');
     expect(await axeViolations()).toEqual([]);
+  });
+});
+
+/** A stand-in for a SeIF-mode GLB: a `head` sphere, a dark `hair` cap over it and `shoulders` below (metres). */
+async function headWithHair(): Promise<Uint8Array> {
+  const part = (name: string, geometry: THREE.BufferGeometry, material: ExportMaterial): ExportExtraMesh => ({
+    name,
+    positions: Float32Array.from(geometry.getAttribute('position').array),
+    indices: Uint32Array.from(geometry.getIndex()!.array),
+    material,
+  });
+  const head = part('head', new THREE.SphereGeometry(0.09, 48, 32), { name: 'skin', baseColor: [0.58, 0.36, 0.27, 1] });
+  // Upper part of a slightly larger sphere, shifted back: hair covering the crown and the back of the head.
+  const hair = part('hair', new THREE.SphereGeometry(0.097, 48, 24, 0, Math.PI * 2, 0, Math.PI * 0.45).translate(0, 0.012, -0.01), { name: 'hair', baseColor: [0.05, 0.03, 0.02, 1], doubleSided: true });
+  const shoulders = part('shoulders', new THREE.BoxGeometry(0.34, 0.08, 0.14).translate(0, -0.14, -0.01), { name: 'cloth', baseColor: [0.15, 0.25, 0.45, 1] });
+  return encodeGlb({ name: 'head', positions: head.positions, indices: head.indices, material: head.material, extras: [hair, shoulders] });
+}
+
+describe('hair and FLAME-only toggles', () => {
+  const WHOLE = { left: 0, top: 0, right: 1, bottom: 1 };
+  let full: Buffer;
+
+  it('offers both toggles for a GLB with hair and other geometry beyond FLAME', async () => {
+    const glb = Buffer.from(await headWithHair());
+    await page.route('**/api/demo-head', (route) => route.fulfill({ status: 200, contentType: 'model/gltf-binary', body: glb }));
+    await page.goto(`${server.url}/demo`);
+    await page.locator('[data-loaded="true"]').waitFor({ timeout: 90_000 });
+    await expect(page.getByTestId('toggle-hair').isChecked()).resolves.toBe(true);
+    await expect(page.getByTestId('toggle-flame-only').isChecked()).resolves.toBe(false);
+    full = await canvasShot('viewer-parts-full');
+    await page.screenshot({ path: outputPath('demo-page-parts.png'), fullPage: true });
+    expect(await axeViolations()).toEqual([]);
+  });
+
+  it('hides the hair, then everything but FLAME, and brings them back', async () => {
+    await page.getByLabel('Hair', { exact: true }).uncheck();
+    const noHair = await canvasShot('viewer-parts-no-hair');
+    const hairDifference = await meanAbsoluteDifference(full, noHair, WHOLE);
+    console.log(`hair hidden: mean absolute difference ${hairDifference.toFixed(2)}`);
+    expect(hairDifference).toBeGreaterThan(CHANGED);
+    await page.getByLabel('Hair', { exact: true }).check();
+
+    await page.getByLabel('FLAME only', { exact: true }).check();
+    await expect(page.getByTestId('toggle-hair').isDisabled()).resolves.toBe(true);
+    const flameOnly = await canvasShot('viewer-parts-flame-only');
+    // Hair and shoulders both gone: more changes than the hair alone.
+    const flameDifference = await meanAbsoluteDifference(full, flameOnly, WHOLE);
+    console.log(`FLAME only: mean absolute difference ${flameDifference.toFixed(2)}`);
+    expect(flameDifference).toBeGreaterThan(hairDifference);
+    await page.getByLabel('FLAME only', { exact: true }).uncheck();
+    expect(await meanAbsoluteDifference(full, await canvasShot('viewer-parts-restored'), WHOLE)).toBeLessThan(0.5);
+    await page.unroute('**/api/demo-head');
+    expect(pageErrors).toEqual([]);
   });
 });

@@ -1,13 +1,18 @@
 'use client';
 /**
  * Public component. <HeadViewer src=".glb"> shows an animatable head: orbit, ARKit sliders grouped by region,
- * presets, jaw/neck/eye pose, a looping clip, wireframe and a screenshot. The root carries `data-loaded="true"`
- * once the model is on screen (browser tests wait for it) and `data-state` (loading | loaded | error).
+ * presets, jaw/neck/eye pose, a looping clip, wireframe, hair and FLAME-only toggles (when the GLB has hair or
+ * other geometry beyond FLAME; parts.ts has the node-name convention), a screenshot, and with `animation` set a
+ * "Save animation" that turns the current state into a GLB through the API. The root carries
+ * `data-loaded="true"` once the model is on screen (browser tests wait for it) and `data-state`
+ * (loading | loaded | error).
  */
 import { type ChangeEvent, type KeyboardEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import { animationInput } from './animation-input';
 import { groupByRegion, shortLabel } from './regions';
 import { VIEWER_PRESETS } from './presets';
-import type { HeadScene, PoseState, Vec3 } from './scene';
+import { SaveAnimation } from './save-animation';
+import type { HeadScene, LoadedHead, PoseState, Vec3 } from './scene';
 import styles from './head-viewer.module.css';
 
 export interface HeadViewerProps {
@@ -17,6 +22,8 @@ export interface HeadViewerProps {
   label?: string;
   /** File name offered by the screenshot button. */
   screenshotName?: string;
+  /** Offer "Save animation" for this reconstruction (global id); the GLB downloads as `fileName`. */
+  animation?: { reconstructionId: string; fileName: string };
 }
 
 type Status = { state: 'loading' } | { state: 'loaded' } | { state: 'error'; message: string };
@@ -37,7 +44,7 @@ const POSE_SLIDERS: readonly { id: string; label: string; joint: keyof PoseState
 
 const DEG = Math.PI / 180;
 
-export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head.png' }: HeadViewerProps) {
+export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head.png', animation }: HeadViewerProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const frameRef = useRef<HTMLDivElement>(null);
   const sceneRef = useRef<HeadScene | null>(null);
@@ -49,6 +56,9 @@ export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head
   const [playing, setPlaying] = useState(false);
   const [preset, setPreset] = useState<string | null>(null);
   const [licence, setLicence] = useState<string | null>(null);
+  const [parts, setParts] = useState<LoadedHead['parts']>({ flame: 0, hair: 0, other: 0 });
+  const [showHair, setShowHair] = useState(true);
+  const [flameOnly, setFlameOnly] = useState(false);
   const idPrefix = useId();
 
   useEffect(() => {
@@ -72,6 +82,7 @@ export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head
         const head = await scene.load(src, abort.signal);
         if (abort.signal.aborted) return;
         setMorphNames(head.morphNames);
+        setParts(head.parts);
         setLicence(typeof head.metadata.licence === 'string' ? head.metadata.licence : null);
         // Let one frame render before announcing the model (tests screenshot right after data-loaded).
         requestAnimationFrame(() => requestAnimationFrame(() => !abort.signal.aborted && setStatus({ state: 'loaded' })));
@@ -92,6 +103,10 @@ export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head
   useEffect(() => sceneRef.current?.setPose(pose), [pose, status]);
   useEffect(() => sceneRef.current?.setWireframe(wireframe), [wireframe, status]);
   useEffect(() => sceneRef.current?.setClipPlaying(playing), [playing, status]);
+  useEffect(() => sceneRef.current?.setPartVisibility({ hair: showHair, flameOnly }), [showHair, flameOnly, status]);
+  // Each toggle only when the model has something it would hide (parts.ts).
+  const hairToggle = parts.hair > 0;
+  const flameOnlyToggle = parts.flame > 0 && parts.hair + parts.other > 0;
 
   const groups = useMemo(() => groupByRegion(morphNames), [morphNames]);
   const loaded = status.state === 'loaded';
@@ -183,6 +198,18 @@ export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head
             <input type="checkbox" checked={wireframe} disabled={!loaded} onChange={(e) => setWireframe(e.currentTarget.checked)} />
             <span>Wireframe</span>
           </label>
+          {hairToggle && (
+            <label className={styles.switch}>
+              <input type="checkbox" checked={showHair && !flameOnly} disabled={!loaded || flameOnly} onChange={(e) => setShowHair(e.currentTarget.checked)} data-testid="toggle-hair" />
+              <span>Hair</span>
+            </label>
+          )}
+          {flameOnlyToggle && (
+            <label className={styles.switch} title="Only FLAME's head (face, skull, eyes): hair and the rest of the reconstructed head hidden">
+              <input type="checkbox" checked={flameOnly} disabled={!loaded} onChange={(e) => setFlameOnly(e.currentTarget.checked)} data-testid="toggle-flame-only" />
+              <span>FLAME only</span>
+            </label>
+          )}
           <button type="button" className={styles.button} disabled={!loaded} onClick={reset}>
             Reset
           </button>
@@ -197,6 +224,14 @@ export function HeadViewer({ src, label = '3D head', screenshotName = 'seif-head
             </button>
           ))}
         </div>
+        {animation && (
+          <SaveAnimation
+            reconstructionId={animation.reconstructionId}
+            fileName={animation.fileName}
+            current={() => animationInput(weights, pose, preset)}
+            blocked={!loaded ? 'The model is still loading.' : playing ? 'Stop the clip to save a pose.' : null}
+          />
+        )}
         {licence && <p className={styles.notice}>Head model licence: {licence}</p>}
       </div>
 

@@ -10,6 +10,7 @@ import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment
 import { MeshoptDecoder } from 'three/examples/jsm/libs/meshopt_decoder.module.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
 import { sampleClip } from './clip';
+import { type HeadParts, type PartVisibility, applyPartVisibility, findParts } from './parts';
 import { HeadRig, type JointDrive, NEUTRAL_POSE, type PoseState } from './rig';
 
 export type { PoseState, Vec3 } from './rig';
@@ -20,6 +21,8 @@ export interface LoadedHead {
   bones: string[];
   /** The GLB's asset.extras (head-model name, licence, joint drives). */
   metadata: Record<string, unknown>;
+  /** Meshes per part (parts.ts: `head`/`eye*` FLAME, `hair*`, anything else beyond FLAME). */
+  parts: Record<keyof HeadParts, number>;
 }
 
 /** Share of the view's height the head fills after framing. */
@@ -36,6 +39,8 @@ export class HeadScene {
   private readonly environment: THREE.Texture;
   private root: THREE.Object3D | undefined;
   private rig: HeadRig | undefined;
+  private parts: HeadParts = { flame: [], hair: [], other: [] };
+  private visibility: PartVisibility = { hair: true, flameOnly: false };
   private weights: Record<string, number> = {};
   private pose: PoseState = structuredClone(NEUTRAL_POSE) as PoseState;
   private home: { target: THREE.Vector3; position: THREE.Vector3 } | undefined;
@@ -84,10 +89,14 @@ export class HeadScene {
     this.scene.add(gltf.scene);
     const extras = (gltf.asset as { extras?: Record<string, unknown> }).extras ?? {};
     this.rig = new HeadRig(gltf.scene, (extras.jointDrives as Record<string, JointDrive[]> | undefined) ?? {});
+    this.parts = findParts(gltf.scene);
     this.apply();
+    // Framed on the full head, whatever is hidden later, so toggling parts never moves the camera.
     this.frame();
+    applyPartVisibility(this.parts, this.visibility);
     this.dirty = true;
-    return { morphNames: this.rig.morphNames, bones: [...this.rig.bones.keys()], metadata: extras };
+    const parts = { flame: this.parts.flame.length, hair: this.parts.hair.length, other: this.parts.other.length };
+    return { morphNames: this.rig.morphNames, bones: [...this.rig.bones.keys()], metadata: extras, parts };
   }
 
   /** Back to the framing computed at load. */
@@ -157,6 +166,13 @@ export class HeadScene {
 
   setWireframe(on: boolean): void {
     for (const material of this.rig?.materials ?? []) (material as THREE.MeshStandardMaterial).wireframe = on;
+    this.dirty = true;
+  }
+
+  /** Shows or hides the hair and the other non-FLAME meshes (parts.ts). */
+  setPartVisibility(visibility: Readonly<PartVisibility>): void {
+    this.visibility = { ...visibility };
+    applyPartVisibility(this.parts, this.visibility);
     this.dirty = true;
   }
 

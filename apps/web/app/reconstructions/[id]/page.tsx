@@ -9,7 +9,7 @@ export const metadata: Metadata = { title: 'Reconstruction · SeIF' };
 export const dynamic = 'force-dynamic';
 
 const QUERY = `query($id: ID!) { reconstruction(id: $id) {
-  id status stage progress queuePosition attempts error { code message } subject { id displayName }
+  id status stage progress queuePosition attempts error { code message photoProblem retryable } subject { id displayName }
 } }`;
 
 interface Data {

@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from 'react';
 import { type JobStatus, STATUS_LABEL, formatEta } from '../../../lib/format';
-import { errorAdvice, stageLabel } from '../../../lib/job-errors';
+import { type JobErrorInfo, nextSteps, stageLabel } from '../../../lib/job-errors';
 import { cancelReconstruction, retryReconstruction } from './actions';
 
 export interface Progress {
@@ -12,7 +12,7 @@ export interface Progress {
   queuePosition: number | null;
   etaSeconds: number | null;
   message: string | null;
-  error: { code: string; message: string } | null;
+  error: JobErrorInfo | null;
 }
 
 const FINAL: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
@@ -46,7 +46,8 @@ export function ProgressView({ id, subjectId, initial }: { id: string; subjectId
 
   const percent = Math.round(Math.max(0, Math.min(1, state.progress)) * 100);
   const eta = state.status === 'RUNNING' ? formatEta(state.etaSeconds) : null;
-  const advice = state.status === 'FAILED' ? errorAdvice(state.error?.code) : state.status === 'CANCELLED' ? errorAdvice('CANCELLED') : null;
+  const steps = state.status === 'FAILED' || state.status === 'CANCELLED' ? nextSteps(state.status, state.error) : null;
+  const advice = steps?.advice ?? null;
 
   return (
     <section className="panel" aria-labelledby="progress-title" data-status={state.status} data-testid="progress">
@@ -101,15 +102,16 @@ export function ProgressView({ id, subjectId, initial }: { id: string; subjectId
             Open the 3D view
           </a>
         )}
-        {advice?.tryAnotherPhoto && (
+        {steps?.uploadAnother && (
           <a className="button primary" href={`/upload?subject=${encodeURIComponent(subjectId)}`}>
             Upload another photo
           </a>
         )}
-        {final && state.status !== 'SUCCEEDED' && (
+        {/* Not for a photo problem: the same photo would fail the same way. */}
+        {steps?.retry && (
           <form action={retryReconstruction}>
             <input type="hidden" name="id" value={id} />
-            <button type="submit" className={advice?.tryAnotherPhoto ? 'button' : 'button primary'}>
+            <button type="submit" className="button primary">
               Retry
             </button>
           </form>

@@ -19,6 +19,7 @@ const QUERY = `query($id: ID!) {
       error { code message }
       headModel { name version }
       artifacts { kind bytes url }
+      photo { url width height bytes contentType }
     } } }
   }
   headModels { name version licence attribution }
@@ -43,13 +44,14 @@ interface Reconstruction {
   error: { code: string; message: string } | null;
   headModel: { name: string; version: string } | null;
   artifacts: Artifact[];
+  photo: { url: string; width: number; height: number; bytes: number; contentType: string };
 }
 interface Data {
   subject: { id: string; displayName: string; createdAt: string; reconstructions: { totalCount: number; edges: { node: Reconstruction }[] } } | null;
   headModels: { name: string; version: string; licence: string; attribution: string }[];
 }
 
-/** Artefacts people download, in the order they are offered (THUMBNAIL is shown, not offered). */
+/** Artefacts people download, in the order they are offered (THUMBNAIL is the gallery card's image, not offered). */
 const DOWNLOAD_ORDER = ['GLB', 'OBJ', 'MTL', 'PLY', 'STL', 'TEXTURE', 'PARAMS'];
 
 export default async function SubjectPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ error?: string }> }) {
@@ -65,7 +67,8 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
   const latest = history[0];
   const shown = history.find((r) => r.status === 'SUCCEEDED');
   const glb = shown?.artifacts.find((a) => a.kind === 'GLB');
-  const thumbnail = (shown ?? latest)?.artifacts.find((a) => a.kind === 'THUMBNAIL');
+  // The photo of the head on show (else of the newest attempt), beside the viewer.
+  const photo = (shown ?? latest)?.photo;
   const model = shown?.headModel ? data.headModels.find((m) => m.name === shown.headModel!.name) : undefined;
   const downloads = (shown?.artifacts ?? []).filter((a) => DOWNLOAD_ORDER.includes(a.kind)).sort((a, b) => DOWNLOAD_ORDER.indexOf(a.kind) - DOWNLOAD_ORDER.indexOf(b.kind));
   // The pipeline's order (timings arrive as an unordered JSON object); stages not listed follow; `total` is the footer.
@@ -110,15 +113,17 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
         </p>
       )}
 
-      <div className={thumbnail || downloads.length > 0 ? 'subject-layout with-aside' : 'subject-layout'}>
-        {(thumbnail || downloads.length > 0) && (
+      <div className={photo || downloads.length > 0 ? 'subject-layout with-aside' : 'subject-layout'}>
+        {(photo || downloads.length > 0) && (
         <aside className="subject-aside" aria-label="Photo and downloads">
-          {thumbnail && (
-            <>
-              {/* eslint-disable-next-line @next/next/no-img-element -- signed, expiring URL */}
-              <img src={artifactHref(thumbnail.url)} alt={`Rendering of ${subject.displayName}'s head`} width={220} height={220} />
-              <p className="notice">The uploaded photo is not served by the API yet; this is the worker&apos;s rendering.</p>
-            </>
+          {photo && (
+            <figure className="subject-photo" data-testid="subject-photo">
+              {/* eslint-disable-next-line @next/next/no-img-element -- signed, expiring URL; width and height keep the space (no layout shift) */}
+              <img src={artifactHref(photo.url)} alt={`The uploaded photo of ${subject.displayName}`} width={220} height={Math.round((220 * photo.height) / Math.max(1, photo.width))} />
+              <figcaption className="notice">
+                Uploaded photo · {photo.width} × {photo.height} px · {formatBytes(photo.bytes)}
+              </figcaption>
+            </figure>
           )}
           {downloads.length > 0 && (
             <section aria-labelledby="downloads-title">
@@ -141,7 +146,12 @@ export default async function SubjectPage({ params, searchParams }: { params: Pr
 
         <div>
           {glb ? (
-            <HeadViewer src={artifactHref(glb.url)} label={`3D head of ${subject.displayName}`} screenshotName={artifactFileName(subject.displayName, 'screenshot').replace(/\.bin$/, '.png')} />
+            <HeadViewer
+              src={artifactHref(glb.url)}
+              label={`3D head of ${subject.displayName}`}
+              screenshotName={artifactFileName(subject.displayName, 'screenshot').replace(/\.bin$/, '.png')}
+              animation={shown ? { reconstructionId: shown.id, fileName: artifactFileName(subject.displayName, 'animation').replace(/\.bin$/, '.glb') } : undefined}
+            />
           ) : (
             <div className="viewer-placeholder">
               <p>
