@@ -21,3 +21,7 @@ export * from './stages/texture.js';
 export * from './stages/export.js';
 export * from './pipeline/reconstruct.js';
 export * from './pipeline/animate.js';
+export { MAX_OCCUPANCY_RESOLUTION, OCCUPANCY_GRID_DEFAULTS, OccupancyGrid, type OccupancyEvaluator, type OccupancyGridOptions, type Vec3Tuple, evaluateOccupancyGrid } from './implicit/occupancy-grid.js';
+export { type DenseMarchingCubesOptions, type IndexedMesh, type MarchingCubesOptions, marchingCubes, marchingCubesDense } from './implicit/marching-cubes.js';
+export * from './implicit/mesh-cleanup.js';
+export * from './implicit/extract-surface.js';

@@ -1,0 +1,188 @@
+/**
+ * Public API. The SeIF stage: from the photo and the FLAME fit to a full head with hair that keeps FLAME's
+ * topology (Liu et al., TMM 2024, plus the parts the authors never released: uniformization and animation).
+ *
+ *   inputs (crop, prior maps, mask) -> encoder once -> decoder on a coarse-to-fine grid (codes from the semantic
+ *   field of the fitted FLAME) -> marching cubes + cleanup -> refined codes at the surface vertices ->
+ *   uniformization (FLAME vertices placed on the surface by code) -> hair = surface off the FLAME mesh, skinned
+ *   from the nearest FLAME vertices and coloured from the photo -> rest-pose offsets for export.
+ *
+ * Everything geometric happens in the depth-centred frame the network was trained in (inputs.ts) and is moved
+ * back by -zShift at the end, so outputs share the fit's frame (and its camera maps them to model space).
+ */
+import { type HeadModel, evaluatorFor } from '@seif/flame';
+import type { RgbImage } from '../image/image.js';
+import { extractSurface } from '../implicit/extract-surface.js';
+import type { IndexedMesh } from '../implicit/marching-cubes.js';
+import { evaluateOccupancyGrid } from '../implicit/occupancy-grid.js';
+import { SeifError } from '../pipeline/errors.js';
+import { type Stage, type StageContext, reportProgress, throwIfAborted } from '../pipeline/stage.js';
+import { semanticFieldForHead } from '../semantic/semantic-field.js';
+import type { FitOutput } from '../stages/fit.js';
+import type { SeifFrameTransform } from '../stages/normalise.js';
+import { type SkinnedHair, bindHair, extractHair } from '../uniform/hair.js';
+import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
+import { type UniformizeReport, uniformize } from '../uniform/uniformize.js';
+import { prepareSeifInputs } from './inputs.js';
+import type { SeifNetwork } from './network.js';
+import { projectedVertexColors } from './vertex-colors.js';
+
+export interface SeifStageOptions {
+  network: SeifNetwork;
+  /** Finest grid (default 256; 512 allowed). */
+  resolution?: number;
+  /** First dense grid (default 64). */
+  coarse?: number;
+  /** Points per decoder call (default 65536). */
+  batchSize?: number;
+}
+
+export interface SeifStageInput {
+  image: RgbImage;
+  /** 478 landmarks in photo pixels. */
+  landmarks: Float32Array;
+  /** Person probability 0..255 at photo resolution (SegmentResult.person). */
+  person: Uint8Array;
+  fit: FitOutput;
+}
+
+export interface SeifHair {
+  /** Hair surface in the SeIF frame (the fit's). */
+  mesh: IndexedMesh;
+  /** Bound to FLAME's skeleton: rest positions in model space (metres) and n x jointCount weights. */
+  skinned: SkinnedHair;
+  /** RGB bytes per vertex from the photo. */
+  colors: Uint8Array;
+  /** Vertices seen in the photo (the rest took the nearest seen colour). */
+  seen: number;
+}
+
+export interface SeifResult {
+  /** The reconstructed surface (watertight, hair included), SeIF frame. */
+  surface: IndexedMesh;
+  /** FLAME-topology mesh on the surface, SeIF frame. */
+  uniformized: Float32Array;
+  /**
+   * Per-vertex offsets in the model's rest space (metres): rest mesh of the fitted identity + these = the
+   * uniformized head at rest. Expression shapes and skinning carry over unchanged (same topology).
+   */
+  restOffsets: Float32Array;
+  hair: SeifHair | undefined;
+  uniformizeReport: UniformizeReport;
+  grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
+  /** Milliseconds per sub-step. */
+  ms: Record<string, number>;
+  /** The crop the network saw (its frame is the fit's). */
+  transform: SeifFrameTransform;
+}
+
+/** Metres per SeIF-frame unit of a fit: model x (m) -> frame X = scale / 2 * x. */
+export function metresPerFrameUnit(fit: FitOutput): number {
+  return 2 / fit.camera.scale;
+}
+
+/**
+ * Outside on the box's faces: the shoulders and long hair leave the crop, and a surface cut open there could not
+ * be closed by hole filling; forcing the faces outside caps it flat instead, so the surface is watertight.
+ */
+function closeAtBox(occupancy: Float32Array, points: Float32Array): Float32Array {
+  const edge = 0.5 - 1e-6;
+  for (let i = 0; i < occupancy.length; i++) {
+    if (Math.abs(points[3 * i]!) >= edge || Math.abs(points[3 * i + 1]!) >= edge || Math.abs(points[3 * i + 2]!) >= edge) occupancy[i] = 0;
+  }
+  return occupancy;
+}
+
+function shiftZ(positions: Float32Array, dz: number): Float32Array {
+  for (let i = 2; i < positions.length; i += 3) positions[i] = positions[i]! + dz;
+  return positions;
+}
+
+export class SeifStage implements Stage<SeifStageInput, SeifResult> {
+  readonly name = 'seif';
+  readonly options: SeifStageOptions;
+
+  constructor(options: SeifStageOptions) {
+    this.options = options;
+    const resolution = options.resolution ?? 256;
+    if (![64, 128, 256, 512].includes(resolution)) throw new SeifError('INVALID_ARGUMENT', `seif: resolution must be 64, 128, 256 or 512, got ${resolution}.`);
+  }
+
+  async run(input: SeifStageInput, context?: StageContext): Promise<SeifResult> {
+    const { network } = this.options;
+    const { fit } = input;
+    const model: HeadModel = fit.model;
+    const ms: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (name: string) => { const now = performance.now(); ms[name] = Math.round(now - t); t = now; };
+    const progress = (fraction: number, message: string) => reportProgress(context, { stage: this.name, fraction, message });
+
+    // 1. Inputs and the encoder, once.
+    const inputs = await prepareSeifInputs({ image: input.image, landmarks: input.landmarks, person: input.person, fit, size: network.imageSize });
+    const feature = await network.encode(inputs.maps);
+    lap('encode');
+    progress(0.1, 'implicit surface');
+    throwIfAborted(context, this.name);
+
+    // 2. Occupancy, coarse to fine; codes from the semantic field of the (depth-centred) fit.
+    const field = semanticFieldForHead(model, inputs.prior);
+    let decoderCalls = 0;
+    const grid = await evaluateOccupancyGrid(async (points) => {
+      decoderCalls++;
+      return closeAtBox((await network.decode(feature, points, field.query(points))).occupancy, points);
+    }, {
+      resolution: this.options.resolution ?? 256,
+      coarse: this.options.coarse ?? 64,
+      batchSize: this.options.batchSize ?? 65536,
+      ...(context?.signal ? { signal: context.signal } : {}),
+      onProgress: (f) => progress(0.1 + 0.55 * f, 'implicit surface'),
+    });
+    lap('occupancy');
+
+    // 3. Surface.
+    const { mesh: surface } = await extractSurface(grid);
+    if (surface.indices.length === 0) throw new SeifError('INTERNAL', 'seif: the implicit function produced no surface at the 0.5 level.');
+    lap('surface');
+    progress(0.75, 'uniformization');
+    throwIfAborted(context, this.name);
+
+    // 4. Refined codes at the surface vertices, then uniformization.
+    const codes = new Float32Array(surface.positions.length);
+    const batch = this.options.batchSize ?? 65536;
+    for (let start = 0; start < surface.positions.length; start += 3 * batch) {
+      const points = surface.positions.subarray(start, Math.min(surface.positions.length, start + 3 * batch));
+      codes.set((await network.decode(feature, points, field.query(points))).code, start);
+    }
+    lap('codes');
+    const metresPerUnit = metresPerFrameUnit(fit);
+    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, { metresPerUnit });
+    lap('uniformize');
+    progress(0.88, 'hair');
+
+    // 5. Back to the fit's frame, then hair and rest-pose offsets.
+    shiftZ(surface.positions, -inputs.zShift);
+    const uniformized = shiftZ(uniform.vertices, -inputs.zShift);
+    const evaluator = evaluatorFor(model);
+    const transforms = skinningTransforms(evaluator, fit.params, fitPlacement(fit.camera));
+    const J = model.joints.names.length;
+    const rest = unskinPoints(uniformized, model.skinWeights, J, transforms);
+    // evaluator.shaped is the fit's own rest mesh (identity and expression shapes, unposed): the offsets are what
+    // uniformization added, independent of expression and pose.
+    const restOffsets = new Float32Array(rest.length);
+    for (let i = 0; i < rest.length; i++) restOffsets[i] = rest[i]! - evaluator.shaped[i]!;
+    let hair: SeifHair | undefined;
+    const extracted = extractHair(model, uniformized, surface);
+    if (extracted.mesh.indices.length > 0) {
+      const mesh = { positions: extracted.mesh.positions, indices: extracted.mesh.indices };
+      const skinned = bindHair(model, uniformized, extracted.mesh, transforms);
+      const { colors, seen } = projectedVertexColors({ positions: mesh.positions, occluder: surface, photo: input.image, frameToImage: inputs.transform.frameToImage });
+      hair = { mesh, skinned, colors, seen };
+    }
+    lap('hair');
+
+    return {
+      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, transform: inputs.transform, ms,
+      grid: { resolution: grid.resolution, coarse: grid.coarseResolution, pointsEvaluated: grid.pointsEvaluated, denseEquivalent: grid.denseEquivalent, decoderCalls },
+    };
+  }
+}
