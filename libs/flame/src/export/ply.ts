@@ -1,7 +1,7 @@
 /**
  * Public API. ExportMesh -> binary little-endian PLY (http://paulbourke.net/dataformats/ply/): float xyz,
  * optional float normals, optional uchar vertex colours, optional float uv (s, t), faces as uchar count + uint
- * indices. Extra meshes are appended (indices offset) unless `includeExtras` is false.
+ * indices. Extra meshes are appended (indices offset, their own vertex colours) unless `includeExtras` is false.
  */
 import { writeFileAtomic } from './atomic.js';
 import { ExportError } from './errors.js';
@@ -23,8 +23,8 @@ export function encodePly(mesh: ExportMesh, options: PlyOptions = {}): Uint8Arra
   const colorSize = mesh.colorItemSize ?? 3;
   const withNormals = (options.normals ?? true) && mesh.normals !== undefined;
   const withUvs = (options.uvs ?? true) && mesh.uvs !== undefined;
-  const parts = [{ positions: mesh.positions, indices: mesh.indices }];
-  if (options.includeExtras ?? true) for (const extra of mesh.extras ?? []) parts.push({ positions: extra.positions, indices: extra.indices });
+  const parts: Array<{ positions: Float32Array; indices: Uint32Array; colors?: Uint8Array | undefined }> = [{ positions: mesh.positions, indices: mesh.indices }];
+  if (options.includeExtras ?? true) for (const extra of mesh.extras ?? []) parts.push({ positions: extra.positions, indices: extra.indices, colors: extra.colors });
   const vertexCount = parts.reduce((sum, p) => sum + p.positions.length / 3, 0);
   const faceCount = parts.reduce((sum, p) => sum + p.indices.length / 3, 0);
   const header = [
@@ -55,7 +55,8 @@ export function encodePly(mesh: ExportMesh, options: PlyOptions = {}): Uint8Arra
       for (let k = 0; k < 3; k++, o += 4) view.setFloat32(o, part.positions[v * 3 + k] as number, true);
       const main = p === 0;
       if (withNormals) for (let k = 0; k < 3; k++, o += 4) view.setFloat32(o, main ? (mesh.normals?.[v * 3 + k] as number) : 0, true);
-      if (withColors) for (let k = 0; k < colorSize; k++, o++) out[o] = main ? (mesh.colors?.[v * colorSize + k] as number) : 200;
+      // Extras carry RGB (or nothing: light grey); alpha, when the main mesh has it, is opaque.
+      if (withColors) for (let k = 0; k < colorSize; k++, o++) out[o] = main ? (mesh.colors?.[v * colorSize + k] as number) : k < 3 ? (part.colors?.[v * 3 + k] ?? 200) : 255;
       if (withUvs) for (let k = 0; k < 2; k++, o += 4) view.setFloat32(o, main ? (mesh.uvs?.[v * 2 + k] as number) : 0, true);
     }
   }

@@ -10,10 +10,13 @@
  * for (const file of result.files) await writeFile(file.name, file.data);
  * ```
  *
- * `mode: 'seif'` (the implicit reconstruction with hair) is not available yet: the FLAME result is returned with
- * the warning SEIF_UNAVAILABLE.
+ * `mode: 'seif'` adds the implicit reconstruction with hair (seif/stage.ts) after the fit: the head keeps FLAME's
+ * topology (uniformized onto the surface), the hair is its own skinned mesh. It is the default when SeIF weights
+ * are present (models/weights, or a directory in SEIF_WEIGHTS_DIR). Without weights, or when a SeIF step fails,
+ * the FLAME result is returned with a warning (SEIF_UNAVAILABLE, SEIF_FAILED): never nothing.
  */
 import { type HeadModel, evaluate, sampleLandmarks } from '@seif/flame';
+import { type SeifWeights, readSeifNetDir, seifWeights } from '@seif/models';
 import type { Device } from '../runtime/device.js';
 import { renderHead } from '../render/head.js';
 import { DecodeStage, type DecodeInput } from '../stages/decode.js';
@@ -24,6 +27,10 @@ import { LandmarksStage } from '../stages/landmarks.js';
 import { NormaliseStage } from '../stages/normalise.js';
 import { SegmentStage } from '../stages/segment.js';
 import { TEXTURE_DEFAULTS, TextureStage, mirrorMap, uvLayout } from '../stages/texture.js';
+import { seifExportGeometry } from '../seif/export-geometry.js';
+import { SeifNetwork } from '../seif/network.js';
+import { type SeifResult, SeifStage } from '../seif/stage.js';
+import type { SeifInfo } from '../stages/export.js';
 import { SeifError, toSeifError } from './errors.js';
 import { type Stage, type StageContext, type StageWarning, runStage, throwIfAborted } from './stage.js';
 
@@ -41,8 +48,13 @@ export interface ReconstructProgress {
 }
 
 export interface ReconstructOptions {
-  /** 'flame' (default): the fitted FLAME head. 'seif': not available yet; FLAME result + warning SEIF_UNAVAILABLE. */
+  /**
+   * 'seif' (default when weights are present): the full head with hair on FLAME topology. 'flame' (the default
+   * otherwise): the fitted FLAME head alone, faster.
+   */
   mode?: ReconstructMode;
+  /** SeIF implicit grid resolution: 64, 128, 256 (default) or 512. */
+  resolution?: number;
   /** Mesh formats (default all: glb, obj, ply, stl). PARAMS, TEXTURE and THUMBNAIL are always produced. */
   formats?: readonly MeshFormat[];
   /** Texture side in texels (default 1024). */
@@ -78,6 +90,8 @@ export interface ReconstructResult {
   warnings: StageWarning[];
   /** The fit (mesh, parameters, camera), for callers that go on (SeIF stages, evaluation, previews). */
   fit: FitOutput;
+  /** Mode 'seif' when it succeeded: surface, uniformized head, hair, reports. */
+  seif?: SeifResult;
 }
 
 /**
@@ -85,8 +99,13 @@ export interface ReconstructResult {
  * they need only be roughly right: a progress bar that moves evenly).
  */
 export const STAGE_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
-  decode: 20, detect: 40, landmarks: 90, segment: 40, normalise: 10, fit: 500, texture: 150, export: 150, thumbnail: 20,
+  decode: 20, detect: 40, landmarks: 90, segment: 40, normalise: 10, fit: 500, seif: 6000, texture: 150, export: 150, thumbnail: 20,
 });
+
+/** Where SeIF weights come from: SEIF_WEIGHTS_DIR (a training run's output, for development) or the shipped ones. */
+export function defaultSeifWeights(env: NodeJS.ProcessEnv = process.env): SeifWeights | undefined {
+  return env.SEIF_WEIGHTS_DIR ? readSeifNetDir(env.SEIF_WEIGHTS_DIR) : seifWeights();
+}
 
 /** Default thumbnail: 256 x 256 PNG, three-quarter view. */
 export const THUMBNAIL_DEFAULTS = Object.freeze({ size: 256, yawDegrees: 35 });
@@ -100,9 +119,13 @@ export class ReconstructionPipeline {
   readonly normalise: NormaliseStage;
   readonly fit: FitStage;
   readonly #textures = new Map<number, TextureStage>();
+  readonly #seifWeights: SeifWeights | undefined;
+  #seifNetwork: Promise<SeifNetwork> | undefined;
 
-  constructor(options: { device?: Device; model?: HeadModel } = {}) {
+  constructor(options: { device?: Device; model?: HeadModel; seifWeights?: SeifWeights | null } = {}) {
     this.device = options.device ?? 'cpu';
+    // null: SeIF off for this pipeline (tests of the FLAME path); undefined: the default weights, if any.
+    this.#seifWeights = options.seifWeights === null ? undefined : (options.seifWeights ?? defaultSeifWeights());
     const session = { device: this.device };
     this.decode = new DecodeStage();
     this.detect = { error: new DetectStage({ faces: 'error', session }), largest: new DetectStage({ faces: 'largest', session }) };
@@ -130,6 +153,22 @@ export class ReconstructionPipeline {
     }
   }
 
+  /** Whether SeIF weights are available (then 'seif' is the default mode). */
+  get seifAvailable(): boolean {
+    return this.#seifWeights !== undefined;
+  }
+
+  /** The SeIF network, loaded once; rejects with MODEL_UNAVAILABLE when there are no weights. */
+  seifNetwork(): Promise<SeifNetwork> {
+    const weights = this.#seifWeights;
+    if (!weights) return Promise.reject(new SeifError('MODEL_UNAVAILABLE', 'No SeIF weights: models/weights has none and SEIF_WEIGHTS_DIR is not set.'));
+    if (!this.#seifNetwork) {
+      this.#seifNetwork = SeifNetwork.load(weights, { device: this.device });
+      this.#seifNetwork.catch(() => { this.#seifNetwork = undefined; });
+    }
+    return this.#seifNetwork;
+  }
+
   texture(size: number): TextureStage {
     let stage = this.#textures.get(size);
     if (!stage) this.#textures.set(size, (stage = new TextureStage({ size })));
@@ -137,7 +176,7 @@ export class ReconstructionPipeline {
   }
 
   async run(input: DecodeInput, options: ReconstructOptions = {}): Promise<ReconstructResult> {
-    const mode = options.mode ?? 'flame';
+    const mode = options.mode ?? (this.seifAvailable ? 'seif' : 'flame');
     if (!RECONSTRUCT_MODES.includes(mode)) throw new SeifError('INVALID_ARGUMENT', `reconstruct: unknown mode "${String(mode)}"; valid modes: ${RECONSTRUCT_MODES.join(', ')}.`);
     const formats = options.formats ?? MESH_FORMATS;
     for (const f of formats) {
@@ -154,8 +193,12 @@ export class ReconstructionPipeline {
       throw new SeifError('INVALID_ARGUMENT', `reconstruct: this pipeline runs on ${this.device}; create a ReconstructionPipeline for ${options.device}.`);
     }
 
-    const segmentation = options.segmentation ?? false;
-    const stages = ['decode', 'detect', 'landmarks', ...(segmentation ? ['segment'] : []), 'normalise', 'fit', 'texture', 'export', ...(thumbnailSize > 0 ? ['thumbnail'] : [])];
+    const resolution = options.resolution ?? 256;
+    if (![64, 128, 256, 512].includes(resolution)) throw new SeifError('INVALID_ARGUMENT', `reconstruct: resolution must be 64, 128, 256 or 512, got ${resolution}.`);
+    const trySeif = mode === 'seif' && this.seifAvailable;
+    // SeIF reads the person mask (an encoder channel), so it always segments.
+    const segmentation = (options.segmentation ?? false) || trySeif;
+    const stages = ['decode', 'detect', 'landmarks', ...(segmentation ? ['segment'] : []), 'normalise', 'fit', ...(trySeif ? ['seif'] : []), 'texture', 'export', ...(thumbnailSize > 0 ? ['thumbnail'] : [])];
     const totalWeight = stages.reduce((s, name) => s + (STAGE_WEIGHTS[name] ?? 1), 0);
     const before = new Map<string, number>();
     let acc = 0;
@@ -175,8 +218,8 @@ export class ReconstructionPipeline {
 
     const started = performance.now();
     const warnings: StageWarning[] = [];
-    if (mode === 'seif') {
-      warnings.push({ code: 'SEIF_UNAVAILABLE', message: 'The SeIF implicit reconstruction (hair, full head surface) is not available yet; this is the fitted FLAME head.' });
+    if (mode === 'seif' && !trySeif) {
+      warnings.push({ code: 'SEIF_UNAVAILABLE', message: 'No SeIF weights are installed; this is the fitted FLAME head (no hair).' });
     }
     const image = await step(this.decode, input);
     warnings.push(...image.warnings);
@@ -188,18 +231,33 @@ export class ReconstructionPipeline {
     if (segmented) warnings.push(...segmented.warnings);
     const normalised = await step(this.normalise, { image, landmarks: marks.points });
     const fit = await step(this.fit, { landmarks: normalised.landmarks });
+    let seif: SeifResult | undefined;
+    if (trySeif) {
+      try {
+        const network = await this.seifNetwork();
+        seif = await step(new SeifStage({ network, resolution }), { image, landmarks: marks.points, person: segmented!.person, fit });
+      } catch (thrown) {
+        const error = toSeifError(thrown, 'seif');
+        if (error.code === 'ABORTED') throw error;
+        warnings.push({ code: 'SEIF_FAILED', message: `The SeIF reconstruction failed (${error.code}: ${error.message}); this is the fitted FLAME head (no hair).` });
+      }
+    }
+    // With SeIF, the texture is baked on the uniformized head (same topology, closer to the photo's surface).
+    const textured = seif ? { ...fit, frameVertices: seif.uniformized } : fit;
     const texture = await step(this.texture(textureSize), {
-      image, transform: normalised.transform, fit, landmarks: normalised.landmarks, ...(segmented ? { personMask: segmented.person } : {}),
+      image, transform: normalised.transform, fit: textured, landmarks: normalised.landmarks, ...(segmented ? { personMask: segmented.person } : {}),
     });
     // Export runs with the timings so far; 'export' and 'thumbnail' are filled into params.timings afterwards.
     const exporter = new ExportStage({ formats });
+    const seifGeometry = seif ? seifExportGeometry(fit, seif) : undefined;
     const exported = await step(exporter, {
-      fit, mode, transform: normalised.transform, photo: { width: image.width, height: image.height }, timings, warnings,
+      fit, mode: seif ? 'seif' : 'flame', transform: normalised.transform,
+      ...(seif && seifGeometry ? { seif: { geometry: seifGeometry, info: seifInfo(seif, this.#seifWeights!) } } : {}), photo: { width: image.width, height: image.height }, timings, warnings,
       texture: { image: texture.texture, coverage: texture.coverage, skinTone: texture.skinTone, irisColor: texture.irisColor, mouthColor: texture.mouthColor },
     });
     const files: ReconstructFile[] = exported.files;
     if (thumbnailSize > 0) {
-      const thumbnail = await step(thumbnailStage(thumbnailSize), { fit, texture: texture.texture, mouth: texture.mouthColor });
+      const thumbnail = await step(thumbnailStage(thumbnailSize), { fit, texture: texture.texture, mouth: texture.mouthColor, ...(seifGeometry ? { vertices: seifGeometry.frontalHead } : {}) });
       files.push({ kind: 'THUMBNAIL', name: 'thumbnail.png', bytes: thumbnail.byteLength, contentType: CONTENT_TYPES.THUMBNAIL, data: thumbnail });
     }
     timings.total = performance.now() - started;
@@ -211,16 +269,29 @@ export class ReconstructionPipeline {
       paramsFile.bytes = paramsFile.data.byteLength;
     }
     throwIfAborted(context, 'reconstruct');
-    return { files, params, timings, warnings, fit };
+    return { files, params, timings, warnings, fit, ...(seif ? { seif } : {}) };
   }
 }
 
+/** What PARAMS records of a SeIF run: which weights, how much of the grid was evaluated, what each step did. */
+function seifInfo(seif: SeifResult, weights: SeifWeights): SeifInfo {
+  const u = seif.uniformizeReport;
+  return {
+    weights: { id: weights.entry.id, version: weights.entry.version, sha256: { encoder: weights.spec.encoder.sha256, decoder: weights.spec.decoder.sha256 } },
+    grid: seif.grid,
+    surface: { vertices: seif.surface.positions.length / 3, triangles: seif.surface.indices.length / 3 },
+    uniformize: { eligible: u.eligible, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm },
+    hair: seif.hair ? { vertices: seif.hair.mesh.positions.length / 3, triangles: seif.hair.mesh.indices.length / 3, seenInPhoto: seif.hair.seen } : null,
+    ms: seif.ms,
+  };
+}
+
 /** The thumbnail as a stage: the textured head, three-quarter view, PNG. */
-function thumbnailStage(size: number): Stage<{ fit: FitOutput; texture: { data: Uint8Array; width: number; height: number }; mouth: [number, number, number] }, Uint8Array> {
+function thumbnailStage(size: number): Stage<{ fit: FitOutput; texture: { data: Uint8Array; width: number; height: number }; mouth: [number, number, number]; vertices?: Float32Array }, Uint8Array> {
   return {
     name: 'thumbnail',
-    async run({ fit, texture, mouth }) {
-      const image = renderHead(fit.model, frontalVertices(fit), { size, yawDegrees: THUMBNAIL_DEFAULTS.yawDegrees, texture, cavity: mouth });
+    async run({ fit, texture, mouth, vertices }) {
+      const image = renderHead(fit.model, vertices ?? frontalVertices(fit), { size, yawDegrees: THUMBNAIL_DEFAULTS.yawDegrees, texture, cavity: mouth });
       return encodePng(image);
     },
   };

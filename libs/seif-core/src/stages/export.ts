@@ -21,6 +21,7 @@ import sharp from 'sharp';
 import type { RgbImage } from '../image/image.js';
 import { SeifError } from '../pipeline/errors.js';
 import { type Stage, type StageContext, type StageWarning, reportProgress } from '../pipeline/stage.js';
+import type { SeifExportGeometry } from '../seif/export-geometry.js';
 import type { FitOutput } from './fit.js';
 import type { SeifFrameTransform } from './normalise.js';
 
@@ -78,6 +79,8 @@ export interface SeifParams {
   fit: { rmse: number; iterations: number; landmarkResidualP90: number };
   texture?: { size: number; coverage: { photo: number; mirror: number; fill: number }; skinTone: number[]; irisColor: number[]; mouthColor?: number[] };
   photo?: { width: number; height: number };
+  /** Mode 'seif' only. */
+  seif?: SeifInfo;
   timings: Record<string, number>;
   warnings: StageWarning[];
 }
@@ -96,8 +99,21 @@ export interface ExportInput {
   transform?: SeifFrameTransform;
   photo?: { width: number; height: number };
   mode?: 'flame' | 'seif';
+  /** The SeIF result (mode 'seif'): head offsets, hair, the watertight surface; see seif/export-geometry.ts. */
+  seif?: { geometry: SeifExportGeometry; info: SeifInfo };
   timings?: Record<string, number>;
   warnings?: StageWarning[];
+}
+
+/** What PARAMS records about a SeIF reconstruction. */
+export interface SeifInfo {
+  weights: { id: string; version: string; sha256: { encoder: string; decoder: string } };
+  grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
+  surface: { vertices: number; triangles: number };
+  uniformize: { eligible: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined };
+  hair: { vertices: number; triangles: number; seenInPhoto: number } | null;
+  /** Milliseconds per SeIF sub-step. */
+  ms: Record<string, number>;
 }
 
 export interface ExportResult {
@@ -147,6 +163,7 @@ export function buildParams(input: ExportInput): SeifParams {
     fit: { rmse: round(fit.rmse), iterations: fit.iterations, landmarkResidualP90: round(sorted[Math.floor(0.9 * (sorted.length - 1))] ?? 0) },
     ...(input.texture ? { texture: { size: input.texture.image.width, coverage: input.texture.coverage, skinTone: input.texture.skinTone, irisColor: input.texture.irisColor, ...(input.texture.mouthColor ? { mouthColor: input.texture.mouthColor } : {}) } } : {}),
     ...(input.photo ? { photo: input.photo } : {}),
+    ...(input.seif ? { seif: input.seif.info } : {}),
     timings: Object.fromEntries(Object.entries(input.timings ?? {}).map(([k, v]) => [k, round(v, 1)])),
     warnings: input.warnings ?? [],
   };
@@ -160,21 +177,27 @@ export async function encodePng(image: RgbImage, compressionLevel = 3): Promise<
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-/** Four largest skin weights per vertex (FLAME has five joints; glTF takes four per vertex). */
-function skinOf(model: HeadModel, restJoints: Float64Array): ExportSkin {
-  const n = model.vertexCount;
-  const J = model.joints.names.length;
+/** The four largest of `jointCount` weights per row (n x jointCount, dense) as glTF skin rows. */
+export function topFourSkinRows(dense: ArrayLike<number>, jointCount: number): { joints: Uint16Array; weights: Float32Array } {
+  const n = dense.length / jointCount;
   const joints = new Uint16Array(4 * n);
   const weights = new Float32Array(4 * n);
-  const order = new Array<number>(J);
+  const order = new Array<number>(jointCount);
   for (let v = 0; v < n; v++) {
-    for (let j = 0; j < J; j++) order[j] = j;
-    order.sort((a, b) => model.skinWeights[v * J + b]! - model.skinWeights[v * J + a]!);
-    for (let k = 0; k < 4 && k < J; k++) {
+    for (let j = 0; j < jointCount; j++) order[j] = j;
+    order.sort((a, b) => dense[v * jointCount + b]! - dense[v * jointCount + a]!);
+    for (let k = 0; k < 4 && k < jointCount; k++) {
       joints[4 * v + k] = order[k]!;
-      weights[4 * v + k] = model.skinWeights[v * J + order[k]!]!;
+      // Diffused weights carry round-off negatives (-1e-17); glTF wants them non-negative.
+      weights[4 * v + k] = Math.max(0, dense[v * jointCount + order[k]!]!);
     }
   }
+  return { joints, weights };
+}
+
+/** FLAME's skeleton with each vertex's four largest weights (FLAME has five joints; glTF takes four per vertex). */
+function skinOf(model: HeadModel, restJoints: Float64Array): ExportSkin {
+  const { joints, weights } = topFourSkinRows(model.skinWeights, model.joints.names.length);
   return { jointNames: [...model.joints.names], parents: Array.from(model.joints.parents), restJoints: Float32Array.from(restJoints), joints, weights };
 }
 
@@ -228,17 +251,24 @@ export class ExportStage implements Stage<ExportInput, ExportResult> {
     // Rest mesh: identity only (the evaluator leaves the shaped vertices and rest joints behind).
     const evaluator = evaluatorFor(model);
     const rest = evaluator.evaluate({ identity: fit.params.identity }, new Float32Array(3 * model.vertexCount));
+    const seif = input.seif?.geometry;
+    if (seif) for (let i = 0; i < rest.length; i++) rest[i] = rest[i]! + seif.restOffsets[i]!;
+    // SeIF hair: its own mesh (node 'hair'), coloured from the photo; the viewer toggles nodes named hair*.
+    const hairMaterial = seif?.hair ? { name: 'hair', baseColor: [...seif.hair.meanColor, 1] as [number, number, number, number], roughness: 0.8 } : undefined;
     const restJoints = Float64Array.from(evaluator.restJoints);
     const split = splitUvSeams(rest, model.faces, uv.coords, uv.faces);
     // The texture's file name as the MTL refers to it (set while encoding the OBJ).
     let textureName: string | undefined;
     const staticFiles: Array<[ArtifactKind, string, Uint8Array]> = [];
     if (formats.some((f) => f !== 'glb')) {
-      const posed = frontalVertices(fit);
+      const posed = seif ? seif.frontalHead : frontalVertices(fit);
       const positions = remapAttribute(posed, 3, split.remap);
       // OBJ only needs to know that there is a texture (for map_Kd); the bytes are written once, as TEXTURE.
       const placeholder = { name: 'skin', ...(input.texture ? { texture: { bytes: PNG_PLACEHOLDER, mime: 'image/png' as const } } : {}) };
-      const staticMesh: ExportMesh = { name: 'head', positions, indices: split.indices, uvs: split.uvs, material: placeholder };
+      const staticMesh: ExportMesh = {
+        name: 'head', positions, indices: split.indices, uvs: split.uvs, material: placeholder,
+        ...(seif?.hair ? { extras: [{ name: 'hair', positions: seif.hair.frontal, indices: seif.hair.indices, colors: seif.hair.colors, material: hairMaterial! }] } : {}),
+      };
       if (formats.includes('obj')) {
         const obj = encodeObj(staticMesh, { baseName: base });
         staticFiles.push(['OBJ', `${base}.obj`, new TextEncoder().encode(obj.obj)], ['MTL', `${base}.mtl`, new TextEncoder().encode(obj.mtl)]);
@@ -249,8 +279,10 @@ export class ExportStage implements Stage<ExportInput, ExportResult> {
         staticFiles.push(['PLY', `${base}.ply`, encodePly({ ...staticMesh, ...(colors ? { colors } : {}) })]);
       }
       if (formats.includes('stl')) {
-        // Welded first: seam-split vertices would leave the STL open along every UV seam.
-        staticFiles.push(['STL', `${base}.stl`, encodeStl({ positions: posed, indices: model.faces }, { watertight: true }).bytes]);
+        // FLAME: welded first (seam-split vertices would leave it open along every UV seam), then made watertight.
+        // SeIF: the reconstructed surface, already watertight and hair included: what a 3D print should be.
+        const stl = seif ? encodeStl(seif.surface) : encodeStl({ positions: posed, indices: model.faces }, { watertight: true });
+        staticFiles.push(['STL', `${base}.stl`, stl.bytes]);
       }
     }
     reportProgress(context, { stage: this.name, fraction: 0.6, message: 'glb' });
@@ -265,7 +297,15 @@ export class ExportStage implements Stage<ExportInput, ExportResult> {
       const skin = skinOf(model, restJoints);
       skin.joints = remapAttribute(skin.joints as Uint16Array, 4, split.remap);
       skin.weights = remapAttribute(skin.weights, 4, split.remap);
-      const mesh: ExportMesh = { name: 'head', positions: split.positions, indices: split.indices, uvs: split.uvs, material, morphTargets, skin };
+      const mesh: ExportMesh = {
+        name: 'head', positions: split.positions, indices: split.indices, uvs: split.uvs, material, morphTargets, skin,
+        ...(seif?.hair ? {
+          extras: [{
+            name: 'hair', positions: seif.hair.rest, indices: seif.hair.indices, colors: seif.hair.colors, skinJoints: seif.hair.joints, skinWeights: seif.hair.weights,
+            material: { ...hairMaterial!, baseColor: [1, 1, 1, 1] as [number, number, number, number] },
+          }],
+        } : {}),
+      };
       const glb = await encodeGlb(mesh, {
         generator: '@seif/core',
         metadata: {
