@@ -1,3 +1,4 @@
+import { seifWeights } from '@seif/models';
 import { describe, expect, it } from 'vitest';
 import { EvalError } from '../src/errors.js';
 import { getMode, modeNames } from '../src/modes/registry.js';
@@ -5,11 +6,20 @@ import { isFailure } from '../src/modes/types.js';
 import { ALIGNMENT_LANDMARKS } from '../src/align.js';
 
 describe('mode registry', () => {
-  it('lists the modes and says clearly that seif is not available yet', async () => {
+  it('lists the modes and rejects unknown ones', () => {
     expect(modeNames()).toEqual(['mean-template', 'flame', 'seif']);
-    await expect(getMode('seif').create()).rejects.toThrow(/not available yet/);
     expect(() => getMode('nope')).toThrow(EvalError);
   });
+
+  it('seif runs the whole SeIF pipeline when weights are shipped (a blank image is NO_FACE), else says they are missing', async () => {
+    if (!seifWeights() && !process.env.SEIF_WEIGHTS_DIR) {
+      await expect(getMode('seif').create()).rejects.toMatchObject({ code: 'MODE_NOT_AVAILABLE' });
+      return;
+    }
+    const reconstruct = await getMode('seif').create();
+    const out = await reconstruct({ data: new Uint8Array(256 * 256 * 3).fill(128), width: 256, height: 256 }, { caseName: 'blank' });
+    expect(isFailure(out) && out.failure.code).toBe('NO_FACE');
+  }, 120_000);
 
   it('flame runs the production front end: a blank image is a NO_FACE failure, not an exception', async () => {
     const reconstruct = await getMode('flame').create();
