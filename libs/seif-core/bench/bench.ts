@@ -1,6 +1,7 @@
 /**
- * Per-stage timings over the sample photos: `npm run bench -w @seif/core` (add `-- --runs 3` for more runs).
- * Runs the whole FLAME-only path (`reconstruct`: decode ... fit, texture 1024^2, export of all formats, thumbnail)
+ * Per-stage timings over the sample photos: `npm run bench -w @seif/core` (add `-- --runs 3` for more runs;
+ * `-- --mode seif [--resolution 256]` for the SeIF path: its sub-steps, points evaluated against the dense grid).
+ * Runs the whole path (`reconstruct`: decode ... fit, texture 1024^2, export of all formats, thumbnail)
  * per photo and prints p50 / p90 milliseconds per stage, the whole path's wall time and CPU time (user + system:
  * on a shared machine the wall time includes waiting for a core, the CPU time does not), and peak RSS. Models are
  * loaded (and timed) once first.
@@ -16,6 +17,11 @@ import { Rasterizer } from '../src/render/rasterizer.js';
 const PHOTOS = SINGLE_PORTRAITS;
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 2;
+const flag = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
+const mode = (flag('--mode') ?? 'flame') as 'flame' | 'seif';
+const resolution = Number(flag('--resolution') ?? 256);
+if (mode === 'seif' && !reconstructionPipeline().seifAvailable) throw new Error('--mode seif needs SeIF weights (models/weights or SEIF_WEIGHTS_DIR)');
+const evaluated: number[] = [];
 
 
 const times: Record<string, number[]> = {};
@@ -29,6 +35,7 @@ async function time<T>(stage: string, fn: () => Promise<T> | T): Promise<T> {
 
 const loadStart = performance.now();
 await reconstructionPipeline().warmUp();
+if (mode === 'seif') await reconstructionPipeline().seifNetwork();
 const loadMs = performance.now() - loadStart;
 const files = await Promise.all(PHOTOS.map((id) => assetPath(id)));
 
@@ -38,7 +45,7 @@ for (let run = 0; run < runs; run++) {
     // Per-stage CPU time from the progress events (0 at a stage's start, 1 at its end).
     let stageCpu = process.cpuUsage();
     const result = await reconstruct(file, {
-      faces: 'largest',
+      faces: 'largest', mode, resolution,
       onProgress: (p) => {
         if (p.stageFraction === 0) stageCpu = process.cpuUsage();
         else if (p.stageFraction === 1) {
@@ -49,6 +56,12 @@ for (let run = 0; run < runs; run++) {
     });
     const used = process.cpuUsage(cpu);
     for (const [stage, ms] of Object.entries(result.timings)) record(stage === 'total' ? 'whole path (wall)' : stage, ms);
+    if (mode === 'seif' && !result.seif) console.warn(`${file}: SeIF fell back to FLAME: ${result.warnings.map((w) => w.message).join('; ')}`);
+    if (result.seif) {
+      for (const [step, ms] of Object.entries(result.seif.ms)) record(`  seif.${step}`, ms);
+      evaluated.push(result.seif.grid.pointsEvaluated / result.seif.grid.denseEquivalent);
+      record('  seif points evaluated (k)', result.seif.grid.pointsEvaluated / 1000);
+    }
     record('whole path (CPU user+sys)', (used.user + used.system) / 1000);
   }
 }
@@ -64,7 +77,8 @@ const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 };
-console.log(`models loaded in ${loadMs.toFixed(0)} ms; ${PHOTOS.length} photos x ${runs} runs (image sizes 115^2 .. 1280x1920)`);
+console.log(`mode ${mode}${mode === 'seif' ? ` at ${resolution}^3` : ''}; models loaded in ${loadMs.toFixed(0)} ms; ${PHOTOS.length} photos x ${runs} runs (image sizes 115^2 .. 1280x1920)`);
+if (evaluated.length) console.log(`SeIF points evaluated / dense ${resolution + 1}^3 grid: p50 ${(100 * quantile(evaluated, 0.5)).toFixed(1)} %`);
 console.log('stage'.padEnd(28), 'p50 ms'.padStart(8), 'p90 ms'.padStart(8), 'n'.padStart(4));
 for (const [stage, values] of Object.entries(times)) {
   console.log(stage.padEnd(28), quantile(values, 0.5).toFixed(1).padStart(8), quantile(values, 0.9).toFixed(1).padStart(8), String(values.length).padStart(4));
