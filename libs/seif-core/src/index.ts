@@ -25,3 +25,8 @@ export { MAX_OCCUPANCY_RESOLUTION, OCCUPANCY_GRID_DEFAULTS, OccupancyGrid, type 
 export { type DenseMarchingCubesOptions, type IndexedMesh, type MarchingCubesOptions, marchingCubes, marchingCubesDense } from './implicit/marching-cubes.js';
 export * from './implicit/mesh-cleanup.js';
 export * from './implicit/extract-surface.js';
+export * from './uniform/uniformize.js';
+export * from './uniform/hair.js';
+export * from './uniform/skinning.js';
+export { KdTree3 } from './uniform/kd-tree.js';
+export { type CsrMatrix, type DeformOptions, type DeformResult, solveDisplacement, uniformLaplacian } from './uniform/deform.js';

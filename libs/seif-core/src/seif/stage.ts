@@ -155,7 +155,9 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     }
     lap('codes');
     const metresPerUnit = metresPerFrameUnit(fit);
-    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, { metresPerUnit });
+    // Scalp and neck have no codes: snap them onto a surface within 0.015 (~4 mm), more than the hair threshold
+    // (0.01), so bare skin is not mistaken for a thin layer of hair and FLAME does not poke through short hair.
+    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, { metresPerUnit, snapDistance: 0.015 });
     lap('uniformize');
     progress(0.88, 'hair');
 
