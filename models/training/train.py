@@ -182,6 +182,8 @@ def main(argv=None):
                 v = validate(net, val_loader, device)
                 history.append({"step": step, **v})
                 print(json.dumps({"step": step, "val": v}), flush=True)
+                # A long CPU run can be interrupted: keep the latest weights (export.py --checkpoint resumes export).
+                torch.save({"config": cfg.to_json(), "state_dict": net.state_dict(), "step": step, "seed": a.seed}, out / "checkpoint.pt")
     wall = time.time() - t0
     val = validate(net, val_loader, device)
     history.append({"step": step, **val})
