@@ -41,7 +41,7 @@ describe('reconstructions', () => {
     expect(body.errors).toBeUndefined();
     const { reconstruction, errors } = body.data.createReconstruction;
     expect(errors).toEqual([]);
-    expect(reconstruction).toMatchObject({ status: 'QUEUED', progress: 0, mode: 'FLAME', subject: { displayName: 'Luis' } });
+    expect(reconstruction).toMatchObject({ status: 'QUEUED', progress: 0, mode: 'SEIF', subject: { displayName: 'Luis' } });
     expect(reconstruction.options).toMatchObject({ formats: ['glb', 'stl'], textureSize: 512, faces: 'error' });
     expect(reconstruction.queuePosition).toBeGreaterThanOrEqual(0);
 

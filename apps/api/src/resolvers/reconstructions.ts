@@ -36,13 +36,13 @@ export interface ReconstructionParams {
 }
 
 const TEXTURE_SIZES = new Set([256, 512, 1024, 2048, 4096]);
+/** The SeIF grid doubles from its first level up to the finest, so the finest is a power of two. */
+const RESOLUTIONS = new Set([64, 128, 256, 512]);
 
 function checkOptions(options: OptionsInput | null | undefined): ReconstructionParams | UserError {
   const field = (name: string) => ['input', 'options', name];
   const resolution = options?.resolution ?? 256;
-  if (!Number.isInteger(resolution) || resolution < 64 || resolution > 512) {
-    return userError('INVALID_ARGUMENT', 'resolution must be an integer between 64 and 512', field('resolution'));
-  }
+  if (!RESOLUTIONS.has(resolution)) return userError('INVALID_ARGUMENT', 'resolution must be 64, 128, 256 or 512', field('resolution'));
   const textureSize = options?.textureSize ?? 1024;
   if (!TEXTURE_SIZES.has(textureSize)) return userError('INVALID_ARGUMENT', 'textureSize must be 256, 512, 1024, 2048 or 4096', field('textureSize'));
   const formats = [...new Set(options?.formats ?? ['GLB', 'OBJ', 'PLY', 'STL'])].map((format) => format.toLowerCase());
@@ -102,7 +102,9 @@ async function createReconstruction(_parent: unknown, { input }: { input: Create
           tenantId: viewer.tenantId,
           subjectId: subject.id,
           photoId,
-          mode: input.options?.mode ?? 'FLAME',
+          // SEIF by default: the worker falls back to FLAME (warning SEIF_UNAVAILABLE) when it has no weights and
+          // records the mode it actually produced.
+          mode: input.options?.mode ?? 'SEIF',
           params: { ...params },
           idempotencyKey: idempotencyKey ?? null,
           jobId,

@@ -24,6 +24,7 @@ export interface ReconstructServices {
 }
 
 interface StoredParams {
+  resolution?: number;
   formats?: string[];
   textureSize?: number;
   faces?: 'error' | 'largest';
@@ -71,6 +72,7 @@ export function reconstructHandler(services: ReconstructServices) {
       };
       const result = await pipeline.run(photo, {
         mode: row.mode === 'SEIF' ? 'seif' : 'flame',
+        resolution: params.resolution ?? 256,
         formats: (params.formats ?? ['glb', 'obj', 'ply', 'stl']) as ('glb' | 'obj' | 'ply' | 'stl')[],
         textureSize: params.textureSize ?? 1024,
         faces: params.faces ?? 'error',
@@ -99,10 +101,16 @@ export function reconstructHandler(services: ReconstructServices) {
         db.reconstruction.update({
           where: { id: reconstructionId },
           data: {
+            // What was produced: a SEIF request that fell back (no weights, a failed step) is a FLAME result.
+            mode: result.params.mode === 'seif' ? 'SEIF' : 'FLAME',
             headModelName: result.params.headModel.name,
             headModelVersion: result.params.headModel.version,
             timings: result.timings,
-            metrics: { fit: result.params.fit, ...(result.params.texture ? { textureCoverage: result.params.texture.coverage } : {}) },
+            metrics: {
+              fit: result.params.fit,
+              ...(result.params.texture ? { textureCoverage: result.params.texture.coverage } : {}),
+              ...(result.params.seif ? { seif: { weights: result.params.seif.weights, grid: result.params.seif.grid, uniformize: result.params.seif.uniformize, hair: result.params.seif.hair } } : {}),
+            },
             warnings: result.warnings.map((warning) => warning.code),
           },
         }),
