@@ -27,7 +27,7 @@ import { LandmarksStage } from '../stages/landmarks.js';
 import { NormaliseStage } from '../stages/normalise.js';
 import { SegmentStage } from '../stages/segment.js';
 import { TEXTURE_DEFAULTS, TextureStage, mirrorMap, uvLayout } from '../stages/texture.js';
-import { seifExportGeometry } from '../seif/export-geometry.js';
+import { type SeifHairGeometry, seifExportGeometry, srgbBytesToLinear } from '../seif/export-geometry.js';
 import { SeifNetwork } from '../seif/network.js';
 import { type SeifResult, SeifStage } from '../seif/stage.js';
 import type { SeifInfo } from '../stages/export.js';
@@ -257,7 +257,10 @@ export class ReconstructionPipeline {
     });
     const files: ReconstructFile[] = exported.files;
     if (thumbnailSize > 0) {
-      const thumbnail = await step(thumbnailStage(thumbnailSize), { fit, texture: texture.texture, mouth: texture.mouthColor, ...(seifGeometry ? { vertices: seifGeometry.frontalHead } : {}) });
+      const thumbnail = await step(thumbnailStage(thumbnailSize), {
+        fit, texture: texture.texture, mouth: texture.mouthColor,
+        ...(seifGeometry ? { vertices: seifGeometry.frontalHead, ...(seifGeometry.hair ? { hair: seifGeometry.hair } : {}) } : {}),
+      });
       files.push({ kind: 'THUMBNAIL', name: 'thumbnail.png', bytes: thumbnail.byteLength, contentType: CONTENT_TYPES.THUMBNAIL, data: thumbnail });
     }
     timings.total = performance.now() - started;
@@ -287,11 +290,21 @@ function seifInfo(seif: SeifResult, weights: SeifWeights): SeifInfo {
 }
 
 /** The thumbnail as a stage: the textured head, three-quarter view, PNG. */
-function thumbnailStage(size: number): Stage<{ fit: FitOutput; texture: { data: Uint8Array; width: number; height: number }; mouth: [number, number, number]; vertices?: Float32Array }, Uint8Array> {
+interface ThumbnailInput {
+  fit: FitOutput;
+  texture: { data: Uint8Array; width: number; height: number };
+  mouth: [number, number, number];
+  /** SeIF: the uniformized head and the hair, frontal. */
+  vertices?: Float32Array;
+  hair?: SeifHairGeometry;
+}
+
+function thumbnailStage(size: number): Stage<ThumbnailInput, Uint8Array> {
   return {
     name: 'thumbnail',
-    async run({ fit, texture, mouth, vertices }) {
-      const image = renderHead(fit.model, vertices ?? frontalVertices(fit), { size, yawDegrees: THUMBNAIL_DEFAULTS.yawDegrees, texture, cavity: mouth });
+    async run({ fit, texture, mouth, vertices, hair }) {
+      const extras = hair ? [{ positions: hair.frontal, indices: hair.indices, colors: srgbBytesToLinear(hair.colors) }] : [];
+      const image = renderHead(fit.model, vertices ?? frontalVertices(fit), { size, yawDegrees: THUMBNAIL_DEFAULTS.yawDegrees, texture, cavity: mouth, extras });
       return encodePng(image);
     },
   };

@@ -23,9 +23,12 @@ export interface HeadRenderOptions {
    * open mouth would show the background through the head. Default a dark mouth red.
    */
   cavity?: [number, number, number];
+  /** More meshes drawn with the head (SeIF hair), same space, linear vertex colours; depth-composited. */
+  extras?: Array<{ positions: Float32Array; indices: Uint32Array; colors: Float32Array }>;
 }
 
 const rasterizer = new Rasterizer();
+const extraRasterizer = new Rasterizer();
 
 /** Renders model-space `vertices` (FLAME topology, +z toward the face) of `model`. */
 export function renderHead(model: HeadModel, vertices: Float32Array, options: HeadRenderOptions = {}): RgbImage {
@@ -33,12 +36,14 @@ export function renderHead(model: HeadModel, vertices: Float32Array, options: He
   const rotation = rotationYXZ(options.yawDegrees ?? 0, options.pitchDegrees ?? 0, 0);
   // Frame on the rotated head's bounds.
   let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
-  for (let i = 0; i < vertices.length; i += 3) {
-    const x = vertices[i]!, y = vertices[i + 1]!, z = vertices[i + 2]!;
-    const rx = rotation[0] * x + rotation[1] * y + rotation[2] * z;
-    const ry = rotation[3] * x + rotation[4] * y + rotation[5] * z;
-    minX = Math.min(minX, rx); maxX = Math.max(maxX, rx);
-    minY = Math.min(minY, ry); maxY = Math.max(maxY, ry);
+  for (const points of [vertices, ...(options.extras ?? []).map((e) => e.positions)]) {
+    for (let i = 0; i < points.length; i += 3) {
+      const x = points[i]!, y = points[i + 1]!, z = points[i + 2]!;
+      const rx = rotation[0] * x + rotation[1] * y + rotation[2] * z;
+      const ry = rotation[3] * x + rotation[4] * y + rotation[5] * z;
+      minX = Math.min(minX, rx); maxX = Math.max(maxX, rx);
+      minY = Math.min(minY, ry); maxY = Math.max(maxY, ry);
+    }
   }
   const scale = ((options.fill ?? 0.9) * size) / Math.max(maxY - minY, maxX - minX, 1e-6);
   const camera = orthographicCamera({
@@ -64,6 +69,16 @@ export function renderHead(model: HeadModel, vertices: Float32Array, options: He
     background: options.background ?? [0.93, 0.93, 0.93],
     ...(texture ? { texture } : {}),
   });
+  // Extras: rendered on their own, kept where they are nearer than the head (a shared depth test).
+  for (const extra of options.extras ?? []) {
+    const layer = extraRasterizer.render(extra, camera, { ambient: 0.45, lights: [{ direction: [0.3, 0.5, 1], intensity: 0.6 }], specular: 0.03 });
+    for (let p = 0; p < size * size; p++) {
+      if (layer.triangleId[p]! < 0 || layer.depth[p]! >= out.depth[p]!) continue;
+      out.depth[p] = layer.depth[p]!;
+      out.triangleId[p] = 0;
+      for (let c = 0; c < 3; c++) out.color![3 * p + c] = layer.color![3 * p + c]!;
+    }
+  }
   // Background pixels enclosed by the head (the open mouth: FLAME has no mouth cavity) get the cavity colour;
   // background reachable from the image border (including past the open bottom of the neck) stays.
   const color = out.color!;

@@ -40,6 +40,13 @@ function srgbToLinear(c: number): number {
   return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
 }
 
+/** sRGB bytes -> linear floats (the rasterizer's vertex colours). */
+export function srgbBytesToLinear(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = srgbToLinear(bytes[i]!);
+  return out;
+}
+
 export function seifExportGeometry(fit: FitOutput, seif: SeifResult): SeifExportGeometry {
   const model: HeadModel = fit.model;
   const J = model.joints.names.length;
