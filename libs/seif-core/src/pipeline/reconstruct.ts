@@ -141,7 +141,9 @@ export class ReconstructionPipeline {
    * is ~4x slower than later ones (V8 compiling its loops), measured 1.3 s against 0.3 s of CPU.
    */
   async warmUp(): Promise<void> {
-    const [model] = await Promise.all([this.fit.model(), this.detect.error.warmUp(), this.landmarks.warmUp(), this.segment.warmUp()]);
+    const [model] = await Promise.all([
+      this.fit.model(), this.detect.error.warmUp(), this.landmarks.warmUp(), this.segment.warmUp(), ...(this.seifAvailable ? [this.seifNetwork()] : []),
+    ]);
     uvLayout(model, TEXTURE_DEFAULTS.size);
     mirrorMap(model);
     const embedding = model.landmarks.mediapipe478;
