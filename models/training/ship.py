@@ -28,6 +28,7 @@ def main():
     ap.add_argument("--data-recipe", required=True)
     ap.add_argument("--ablation")
     ap.add_argument("--notes", default="")
+    ap.add_argument("--eval", help="JSON from train.py --eval-checkpoint: replaces the run's final validation")
     a = ap.parse_args()
     run = Path(a.run)
     metrics = json.loads((run / "metrics.json").read_text())
@@ -39,7 +40,7 @@ def main():
         files[name] = {"sha256": sha256(out / name), "bytes": (out / name).stat().st_size}
         if (out / name).stat().st_size >= 30e6:
             raise SystemExit(f"{name} is {(out / name).stat().st_size / 1e6:.1f} MB: over the 30 MB limit for committed weights")
-    val = metrics["validation"]
+    val = json.loads(Path(a.eval).read_text()) if a.eval else metrics["validation"]
     entry = {
         "id": a.id, "dir": a.id, "version": a.version,
         "description": f"SeIF {metrics['config']['name']} network trained by this project on its own synthetic heads "
@@ -56,7 +57,9 @@ def main():
             "final_losses": {k: metrics["final"].get(k) for k in ["loss", "occ_bce", "code_mse"]},
             "command": "npm run train -- " + a.notes if a.notes else None,
         },
-        "metrics": {"val_iou": val["iou"], "val_accuracy": val.get("accuracy"), "val_code_l2_in_region": val.get("code_l2_in_region"),
+        "metrics": {"val_iou": val["iou"], "val_iou_near_surface": val.get("iou_near_surface"), "val_iou_uniform": val.get("iou_uniform"),
+                    "val_points": "the generator's held-out samples: 80 % within ~1.6 mm (sigma 0.006) or ~8 mm (0.03) of the surface, 20 % uniform in the box; iou = all, iou_uniform = volumetric IoU",
+                    "val_accuracy": val.get("accuracy"), "val_code_l2_in_region": val.get("code_l2_in_region"),
                     "val_code_mse": val.get("code_mse"), "validation_history": metrics["validation_history"]},
     }
     if a.ablation:
