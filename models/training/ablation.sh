@@ -22,11 +22,11 @@ rows = []
 for name, what in [("all", "rgb + FLAME normal/depth + mask, codes"), ("no-rgb", "no RGB"), ("no-prior", "no FLAME prior maps"), ("no-code", "no semantic codes")]:
     m = json.load(open(f"runs/ablation-{name}/metrics.json"))
     v = m["validation"]
-    rows.append({"variant": name, "inputs": what, "steps": m["steps"], "val_iou": round(v["iou"], 4), "val_accuracy": round(v["accuracy"], 4),
+    rows.append({"variant": name, "inputs": what, "steps": m["steps"], "val_iou": round(v["iou"], 4), "val_iou_uniform": round(v["iou_uniform"], 4), "val_accuracy": round(v["accuracy"], 4),
                  "val_code_l2_in_region": round(v["code_l2_in_region"], 4), "wall_minutes": round(m["wall_seconds"] / 60, 1)})
 json.dump(rows, open("runs/ablation.json", "w"), indent=1)
-print("| variant | inputs | steps | val IoU | val accuracy | code L2 (face/ears) | wall min |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("| variant | inputs | steps | val IoU (all points) | val IoU (uniform, volumetric) | val accuracy | code L2 (face/ears) | wall min |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for r in rows:
-    print(f"| {r['variant']} | {r['inputs']} | {r['steps']} | {r['val_iou']} | {r['val_accuracy']} | {r['val_code_l2_in_region']} | {r['wall_minutes']} |")
+    print(f"| {r['variant']} | {r['inputs']} | {r['steps']} | {r['val_iou']} | {r['val_iou_uniform']} | {r['val_accuracy']} | {r['val_code_l2_in_region']} | {r['wall_minutes']} |")
 PY

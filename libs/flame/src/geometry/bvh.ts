@@ -110,8 +110,11 @@ export class TriangleBvh {
   private readonly order: Uint32Array;
   /** Triangle corners, 9 per triangle, in `order`'s order (cache-friendly leaves). */
   private readonly corners: Float64Array;
+  /** Per triangle slot (`order`'s order): min xyz, max xyz of its corners. */
+  private readonly triangleBoxes: Float64Array;
   private readonly right: Int32Array;
   private readonly stack: Int32Array;
+  private readonly stackDistance: Float64Array;
   readonly triangleCount: number;
 
   constructor(positions: ArrayLike<number>, indices: ArrayLike<number>) {
@@ -201,7 +204,16 @@ export class TriangleBvh {
         this.corners[9 * s + 3 * k + 2] = positions[v + 2]!;
       }
     }
+    this.triangleBoxes = new Float64Array(6 * m);
+    for (let s = 0; s < m; s++) {
+      for (let k = 0; k < 3; k++) {
+        const a = this.corners[9 * s + k]!, b = this.corners[9 * s + 3 + k]!, cc = this.corners[9 * s + 6 + k]!;
+        this.triangleBoxes[6 * s + k] = Math.min(a, b, cc);
+        this.triangleBoxes[6 * s + 3 + k] = Math.max(a, b, cc);
+      }
+    }
     this.stack = new Int32Array(256);
+    this.stackDistance = new Float64Array(256);
   }
 
   private boxDistanceSq(node: number, x: number, y: number, z: number): number {
@@ -222,16 +234,26 @@ export class TriangleBvh {
     let bestSlot = -1;
     let bx = NaN, by = NaN, bz = NaN;
     const stack = this.stack;
+    // Each pushed node's box distance, computed once when its parent is expanded (not again when popped).
+    const stackDistance = this.stackDistance;
     const c = this.corners;
+    const tb = this.triangleBoxes;
     let sp = 0;
-    stack[sp++] = 0;
+    stack[sp] = 0;
+    stackDistance[sp++] = this.boxDistanceSq(0, x, y, z);
     while (sp > 0) {
       const node = stack[--sp]!;
-      if (this.boxDistanceSq(node, x, y, z) >= best) continue;
+      if (stackDistance[sp]! >= best) continue;
       const n = this.count[node]!;
       if (n >= 0) {
         const start = this.first[node]!;
         for (let s = start; s < start + n; s++) {
+          // The triangle's own box first: a lower bound on its distance at a fraction of the exact test's cost.
+          const o6 = 6 * s;
+          const ex = x < tb[o6]! ? tb[o6]! - x : x > tb[o6 + 3]! ? x - tb[o6 + 3]! : 0;
+          const ey = y < tb[o6 + 1]! ? tb[o6 + 1]! - y : y > tb[o6 + 4]! ? y - tb[o6 + 4]! : 0;
+          const ez = z < tb[o6 + 2]! ? tb[o6 + 2]! - z : z > tb[o6 + 5]! ? z - tb[o6 + 5]! : 0;
+          if (ex * ex + ey * ey + ez * ez >= best) continue;
           const o = 9 * s;
           const d = closestPointOnTriangle(x, y, z, c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, _p);
           if (d < best) {
@@ -247,11 +269,11 @@ export class TriangleBvh {
         const dr = this.boxDistanceSq(r, x, y, z);
         // Push the farther child first so the nearer one is popped (and tightens `best`) first.
         if (dl <= dr) {
-          if (dr < best) stack[sp++] = r;
-          if (dl < best) stack[sp++] = l;
+          if (dr < best) { stack[sp] = r; stackDistance[sp++] = dr; }
+          if (dl < best) { stack[sp] = l; stackDistance[sp++] = dl; }
         } else {
-          if (dl < best) stack[sp++] = l;
-          if (dr < best) stack[sp++] = r;
+          if (dl < best) { stack[sp] = l; stackDistance[sp++] = dl; }
+          if (dr < best) { stack[sp] = r; stackDistance[sp++] = dr; }
         }
       }
     }
@@ -261,5 +283,43 @@ export class TriangleBvh {
     out.y = by;
     out.z = bz;
     return out;
+  }
+
+  /**
+   * Every triangle whose bounding box is strictly closer than sqrt(maxDistanceSq) to (x, y, z), in no particular
+   * order: triangle indices into `triangles`, squared distances to their boxes into `distancesSq` (each needs room
+   * for the hits; triangleCount always suffices). Returns the count. A superset of the triangles within that
+   * distance, and each box distance a lower bound of its triangle's: enough for a caller that precomputes the
+   * candidates of a whole cell of space (the semantic field's voxel cache), and cheaper than exact distances.
+   */
+  trianglesNear(x: number, y: number, z: number, maxDistanceSq: number, triangles: Int32Array, distancesSq: Float64Array): number {
+    const stack = this.stack;
+    const tb = this.triangleBoxes;
+    let found = 0;
+    let sp = 0;
+    if (this.boxDistanceSq(0, x, y, z) < maxDistanceSq) stack[sp++] = 0;
+    while (sp > 0) {
+      const node = stack[--sp]!;
+      const n = this.count[node]!;
+      if (n >= 0) {
+        const start = this.first[node]!;
+        for (let s = start; s < start + n; s++) {
+          const o = 6 * s;
+          const ex = x < tb[o]! ? tb[o]! - x : x > tb[o + 3]! ? x - tb[o + 3]! : 0;
+          const ey = y < tb[o + 1]! ? tb[o + 1]! - y : y > tb[o + 4]! ? y - tb[o + 4]! : 0;
+          const ez = z < tb[o + 2]! ? tb[o + 2]! - z : z > tb[o + 5]! ? z - tb[o + 5]! : 0;
+          const d = ex * ex + ey * ey + ez * ez;
+          if (d < maxDistanceSq) {
+            triangles[found] = this.order[s]!;
+            distancesSq[found++] = d;
+          }
+        }
+      } else {
+        const l = this.first[node]!, r = this.right[node]!;
+        if (this.boxDistanceSq(r, x, y, z) < maxDistanceSq) stack[sp++] = r;
+        if (this.boxDistanceSq(l, x, y, z) < maxDistanceSq) stack[sp++] = l;
+      }
+    }
+    return found;
   }
 }

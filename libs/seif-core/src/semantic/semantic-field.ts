@@ -17,11 +17,20 @@
  */
 import type { HeadModel } from '@seif/flame';
 import { type ClosestHit, TriangleBvh, closestPointOnTriangle } from '@seif/flame/geometry/bvh';
+import { CandidateGrid } from './candidate-grid.js';
+import { CHUNK_POINTS, semanticWorkerPool } from './worker-pool.js';
 
 /** sigma^2 of the fade, SeIF-frame units squared (sigma = 0.05 of the normalised frame). */
 export const SEMANTIC_SIGMA_SQ = 0.0025;
 /** Beyond 4 sigma the fade is below 1.2e-7: treated as 0. */
 export const SEMANTIC_CUTOFF = 0.2;
+/**
+ * Voxel side of the candidate cache as a fraction of the cutoff: 0.2 / 12.8 = 1/64 of the SeIF frame, so one
+ * voxel holds 2^3 samples of a 128^3 grid and 4^3 of a 256^3 one, and its candidate list stays short near the
+ * surface (measured with bench/semantic-field.ts against 1/32 and 1/128).
+ */
+const VOXELS_PER_CUTOFF = 12.8;
+export const VARIANT: Record<string, string> = {};
 /** The masks of the head model whose vertices carry codes (SeIF: face and ears). */
 export const SEMANTIC_REGION_MASKS: readonly string[] = Object.freeze(['face', 'left_ear', 'right_ear']);
 
@@ -75,6 +84,10 @@ export function regionWeights(model: HeadModel, masks: readonly string[] = SEMAN
   return out;
 }
 
+let nextPoolId = 1;
+// Fields dropped without dispose(): free the workers' replicas once the field is collected.
+const replicas = new FinalizationRegistry<number>((id) => semanticWorkerPool().drop(id));
+
 export class SemanticField {
   readonly vertexCount: number;
   readonly triangleCount: number;
@@ -89,6 +102,14 @@ export class SemanticField {
   /** Triangle corners (9 per triangle, original order) for the coherence bound. */
   private readonly corners: Float64Array;
   private readonly scratch = new Float64Array(3);
+  /** 1 / sigmaSq: the fade multiplies by it (as it always has: dividing would round differently). */
+  private readonly invSigmaSq: number;
+  /** Voxel cache of candidate triangles (candidate-grid.ts): the fast path when no distances are asked for. */
+  private readonly grid: CandidateGrid;
+  /** What a worker needs to build its replica (copies: the caller may reuse its arrays). */
+  private readonly source: { surface: SemanticSurface; options: SemanticFieldOptions };
+  /** Id of this field's replicas in the worker pool. */
+  readonly poolId = nextPoolId++;
 
   constructor(surface: SemanticSurface, options: SemanticFieldOptions = {}) {
     const n = surface.positions.length / 3;
@@ -99,6 +120,8 @@ export class SemanticField {
     this.cutoff = options.cutoff ?? SEMANTIC_CUTOFF;
     if (!(this.sigmaSq > 0) || !(this.cutoff > 0)) throw new RangeError('SemanticField: sigmaSq and cutoff must be > 0');
     this.vertexCount = n;
+    for (const k of Object.keys(VARIANT)) delete VARIANT[k];
+    for (const kv of (process.env.VARIANT ?? '').split(';').filter(Boolean)) { const [a, b] = kv.split('='); VARIANT[a!] = b!; }
     this.positions = Float64Array.from(surface.positions);
     this.indices = Uint32Array.from(surface.indices);
     this.triangleCount = this.indices.length / 3;
@@ -122,6 +145,22 @@ export class SemanticField {
       code[4 * v + 3] = surface.region ? surface.region[v]! : 1;
     }
     this.vertexCode = code;
+    this.invSigmaSq = 1 / this.sigmaSq;
+    // Region triangles: any vertex with a non-zero weight. Elsewhere the interpolated weight, hence the code, is 0.
+    const regionTriangle = new Uint8Array(this.triangleCount);
+    for (let f = 0; f < this.triangleCount; f++) {
+      const a = this.indices[3 * f]!, b = this.indices[3 * f + 1]!, c = this.indices[3 * f + 2]!;
+      regionTriangle[f] = code[4 * a + 3]! !== 0 || code[4 * b + 3]! !== 0 || code[4 * c + 3]! !== 0 ? 1 : 0;
+    }
+    this.source = {
+      surface: {
+        positions: this.positions, indices: this.indices, template: Float64Array.from(surface.template), bounds: b,
+        ...(surface.region ? { region: Float64Array.from(surface.region) } : {}),
+      },
+      options: { sigmaSq: this.sigmaSq, cutoff: this.cutoff },
+    };
+    replicas.register(this, this.poolId, this);
+    this.grid = new CandidateGrid(this.corners, regionTriangle, this.bvh, this.cutoff, this.cutoff / (Number(VARIANT.vpc) || VOXELS_PER_CUTOFF));
   }
 
   /**
@@ -132,78 +171,115 @@ export class SemanticField {
     const k = points.length / 3;
     if (out.length < 3 * k) throw new RangeError(`SemanticField.query: out holds ${out.length} values, needs ${3 * k}`);
     if (distance && distance.length < k) throw new RangeError(`SemanticField.query: distance holds ${distance.length} values, needs ${k}`);
-    const cutoffSq = this.cutoff * this.cutoff;
-    const inv = 1 / this.sigmaSq;
-    const P = this.positions;
-    const I = this.indices;
-    const C = this.vertexCode;
     const hit = this.hit;
-    const q = this.scratch;
+    // The voxel cache only finds closest points that can carry a code; distances need the full search.
+    const grid = distance ? undefined : this.grid;
     let prev = -1;
     for (let i = 0; i < k; i++) {
       const x = points[3 * i]!, y = points[3 * i + 1]!, z = points[3 * i + 2]!;
-      // Coherence: batches usually come in grid or surface order, so the previous point's triangle is close to
-      // this point's closest one. Its distance is an upper bound that prunes most of the BVH at once. The bound
-      // is nudged up so that triangle itself is still found (the BVH reports only hits strictly below it).
-      let bound = cutoffSq;
-      if (prev >= 0) {
-        const f = 9 * prev;
-        const d = closestPointOnTriangle(x, y, z, this.corners[f]!, this.corners[f + 1]!, this.corners[f + 2]!, this.corners[f + 3]!,
-          this.corners[f + 4]!, this.corners[f + 5]!, this.corners[f + 6]!, this.corners[f + 7]!, this.corners[f + 8]!, q);
-        const nudged = d * (1 + 1e-9) + 1e-30;
-        if (nudged < bound) bound = nudged;
+      if (grid) grid.closest(x, y, z, hit);
+      else {
+        this.searchBvh(x, y, z, prev, hit);
+        prev = hit.triangle;
       }
-      this.bvh.closestPoint(x, y, z, hit, bound);
-      prev = hit.triangle;
       if (hit.triangle < 0) {
         out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0;
         if (distance) distance[i] = Infinity;
         continue;
       }
       if (distance) distance[i] = Math.sqrt(hit.distanceSq);
-      const f = 3 * hit.triangle;
-      const a = I[f]!, b = I[f + 1]!, c = I[f + 2]!;
-      // Barycentrics of the closest point (which lies on the triangle): Cramer's rule on the edge Gram matrix.
-      const ax = P[3 * a]!, ay = P[3 * a + 1]!, az = P[3 * a + 2]!;
-      const e1x = P[3 * b]! - ax, e1y = P[3 * b + 1]! - ay, e1z = P[3 * b + 2]! - az;
-      const e2x = P[3 * c]! - ax, e2y = P[3 * c + 1]! - ay, e2z = P[3 * c + 2]! - az;
-      const qx = hit.x - ax, qy = hit.y - ay, qz = hit.z - az;
-      const d11 = e1x * e1x + e1y * e1y + e1z * e1z;
-      const d12 = e1x * e2x + e1y * e2y + e1z * e2z;
-      const d22 = e2x * e2x + e2y * e2y + e2z * e2z;
-      const q1 = qx * e1x + qy * e1y + qz * e1z;
-      const q2 = qx * e2x + qy * e2y + qz * e2z;
-      const det = d11 * d22 - d12 * d12;
-      let wb: number, wc: number;
-      if (det > 1e-30 * (d11 * d22 + 1e-300)) {
-        wb = (d22 * q1 - d12 * q2) / det;
-        wc = (d11 * q2 - d12 * q1) / det;
-        // Clamp rounding noise so the weights stay a convex combination.
-        if (wb < 0) wb = 0;
-        if (wc < 0) wc = 0;
-        const s = wb + wc;
-        if (s > 1) { wb /= s; wc /= s; }
-      } else {
-        // Degenerate (zero-area) triangle: the nearest corner's code, a defined answer.
-        const da = qx * qx + qy * qy + qz * qz;
-        const db = (qx - e1x) ** 2 + (qy - e1y) ** 2 + (qz - e1z) ** 2;
-        const dc = (qx - e2x) ** 2 + (qy - e2y) ** 2 + (qz - e2z) ** 2;
-        wb = db < da && db <= dc ? 1 : 0;
-        wc = dc < da && dc < db ? 1 : 0;
-      }
-      const wa = Math.max(0, 1 - wb - wc);
-      const region = wa * C[4 * a + 3]! + wb * C[4 * b + 3]! + wc * C[4 * c + 3]!;
-      const fade = region * Math.exp(-hit.distanceSq * inv);
-      if (fade === 0) {
-        out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0;
-        continue;
-      }
-      // min(1, .): a convex combination of values in [0,1] can round to 1 + 1e-16, and codes promise [0,1].
-      out[3 * i] = Math.min(1, fade * (wa * C[4 * a]! + wb * C[4 * b]! + wc * C[4 * c]!));
-      out[3 * i + 1] = Math.min(1, fade * (wa * C[4 * a + 1]! + wb * C[4 * b + 1]! + wc * C[4 * c + 1]!));
-      out[3 * i + 2] = Math.min(1, fade * (wa * C[4 * a + 2]! + wb * C[4 * b + 2]! + wc * C[4 * c + 2]!));
+      this.writeCode(out, i, hit);
     }
     return out;
+  }
+
+  /**
+   * query() spread over the cores: the calling thread and one worker thread per further core (worker-pool.ts)
+   * each take chunks of the batch. Same codes as query(), bit for bit (every thread runs the same code on a
+   * replica of this field). Worth it for large batches (the occupancy grid's 65536 points); small ones, and any
+   * batch while the workers are still starting, run on the calling thread.
+   */
+  queryAsync(points: ArrayLike<number>, out: Float32Array = new Float32Array(points.length)): Promise<Float32Array> {
+    const k = points.length / 3;
+    if (out.length < 3 * k) return Promise.reject(new RangeError(`SemanticField.queryAsync: out holds ${out.length} values, needs ${3 * k}`));
+    const pool = semanticWorkerPool();
+    if (pool.size === 0 || k < 2 * CHUNK_POINTS) return Promise.resolve(this.query(points, out));
+    return pool.run(this, points, out);
+  }
+
+  /** @internal For the worker pool: the inputs a replica is built from. */
+  replica(): { surface: SemanticSurface; options: SemanticFieldOptions } {
+    return this.source;
+  }
+
+  /** Frees this field's replicas in the worker threads (they are also freed when the field is collected). */
+  dispose(): void {
+    replicas.unregister(this);
+    semanticWorkerPool().drop(this.poolId);
+  }
+
+  /** Closest point within the cutoff by the BVH, its bound tightened by the triangle `prev` (-1: none). */
+  private searchBvh(x: number, y: number, z: number, prev: number, hit: ClosestHit): void {
+    // Coherence: batches usually come in grid or surface order, so the previous point's triangle is close to
+    // this point's closest one. Its distance is an upper bound that prunes most of the BVH at once. The bound
+    // is nudged up so that triangle itself is still found (the BVH reports only hits strictly below it).
+    let bound = this.cutoff * this.cutoff;
+    if (prev >= 0) {
+      const f = 9 * prev;
+      const d = closestPointOnTriangle(x, y, z, this.corners[f]!, this.corners[f + 1]!, this.corners[f + 2]!, this.corners[f + 3]!,
+        this.corners[f + 4]!, this.corners[f + 5]!, this.corners[f + 6]!, this.corners[f + 7]!, this.corners[f + 8]!, this.scratch);
+      const nudged = d * (1 + 1e-9) + 1e-30;
+      if (nudged < bound) bound = nudged;
+    }
+    this.bvh.closestPoint(x, y, z, hit, bound);
+  }
+
+  /** Code of point i from its closest point `hit` (triangle >= 0, within the cutoff) into out[3i..3i+2]. */
+  private writeCode(out: Float32Array, i: number, hit: ClosestHit): void {
+    const P = this.positions;
+    const I = this.indices;
+    const C = this.vertexCode;
+    const f = 3 * hit.triangle;
+    const a = I[f]!, b = I[f + 1]!, c = I[f + 2]!;
+    // Barycentrics of the closest point (which lies on the triangle): Cramer's rule on the edge Gram matrix.
+    const ax = P[3 * a]!, ay = P[3 * a + 1]!, az = P[3 * a + 2]!;
+    const e1x = P[3 * b]! - ax, e1y = P[3 * b + 1]! - ay, e1z = P[3 * b + 2]! - az;
+    const e2x = P[3 * c]! - ax, e2y = P[3 * c + 1]! - ay, e2z = P[3 * c + 2]! - az;
+    const qx = hit.x - ax, qy = hit.y - ay, qz = hit.z - az;
+    const d11 = e1x * e1x + e1y * e1y + e1z * e1z;
+    const d12 = e1x * e2x + e1y * e2y + e1z * e2z;
+    const d22 = e2x * e2x + e2y * e2y + e2z * e2z;
+    const q1 = qx * e1x + qy * e1y + qz * e1z;
+    const q2 = qx * e2x + qy * e2y + qz * e2z;
+    const det = d11 * d22 - d12 * d12;
+    let wb: number, wc: number;
+    if (det > 1e-30 * (d11 * d22 + 1e-300)) {
+      wb = (d22 * q1 - d12 * q2) / det;
+      wc = (d11 * q2 - d12 * q1) / det;
+      // Clamp rounding noise so the weights stay a convex combination.
+      if (wb < 0) wb = 0;
+      if (wc < 0) wc = 0;
+      const s = wb + wc;
+      if (s > 1) { wb /= s; wc /= s; }
+    } else {
+      // Degenerate (zero-area) triangle: the nearest corner's code, a defined answer.
+      const da = qx * qx + qy * qy + qz * qz;
+      const db = (qx - e1x) ** 2 + (qy - e1y) ** 2 + (qz - e1z) ** 2;
+      const dc = (qx - e2x) ** 2 + (qy - e2y) ** 2 + (qz - e2z) ** 2;
+      wb = db < da && db <= dc ? 1 : 0;
+      wc = dc < da && dc < db ? 1 : 0;
+    }
+    const wa = Math.max(0, 1 - wb - wc);
+    const region = wa * C[4 * a + 3]! + wb * C[4 * b + 3]! + wc * C[4 * c + 3]!;
+    const fade = region * Math.exp(-hit.distanceSq * this.invSigmaSq);
+    if (fade === 0) {
+      out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0;
+      return;
+    }
+    // min(1, .): a convex combination of values in [0,1] can round to 1 + 1e-16, and codes promise [0,1].
+    out[3 * i] = Math.min(1, fade * (wa * C[4 * a]! + wb * C[4 * b]! + wc * C[4 * c]!));
+    out[3 * i + 1] = Math.min(1, fade * (wa * C[4 * a + 1]! + wb * C[4 * b + 1]! + wc * C[4 * c + 1]!));
+    out[3 * i + 2] = Math.min(1, fade * (wa * C[4 * a + 2]! + wb * C[4 * b + 2]! + wc * C[4 * c + 2]!));
   }
 }
 
