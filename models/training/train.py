@@ -113,7 +113,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", default="lite", help="lite | full")
     ap.add_argument("--data", required=True, help="directory of seif-shard *.json + *.bin")
-    ap.add_argument("--out", required=True, help="run directory (created)")
+    ap.add_argument("--out", help="run directory (created)")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (the machine has 2 cores)")
@@ -139,6 +139,8 @@ def main(argv=None):
         torch.set_num_threads(a.threads)
         print(json.dumps(evaluate_checkpoint(a.eval_checkpoint, a.data, a.val_shards)), flush=True)
         return
+    if not a.out:
+        ap.error("--out is required (the run directory)")
 
     torch.set_num_threads(a.threads)
     seed_everything(a.seed)

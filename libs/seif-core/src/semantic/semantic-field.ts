@@ -146,6 +146,7 @@ export class SemanticField {
     }
     this.vertexCode = code;
     this.invSigmaSq = 1 / this.sigmaSq;
+    this.sortPoints = VARIANT.sort === '1';
     // Region triangles: any vertex with a non-zero weight. Elsewhere the interpolated weight, hence the code, is 0.
     const regionTriangle = new Uint8Array(this.triangleCount);
     for (let f = 0; f < this.triangleCount; f++) {
@@ -172,25 +173,73 @@ export class SemanticField {
     if (out.length < 3 * k) throw new RangeError(`SemanticField.query: out holds ${out.length} values, needs ${3 * k}`);
     if (distance && distance.length < k) throw new RangeError(`SemanticField.query: distance holds ${distance.length} values, needs ${k}`);
     const hit = this.hit;
-    // The voxel cache only finds closest points that can carry a code; distances need the full search.
-    const grid = distance ? undefined : this.grid;
-    let prev = -1;
-    for (let i = 0; i < k; i++) {
-      const x = points[3 * i]!, y = points[3 * i + 1]!, z = points[3 * i + 2]!;
-      if (grid) grid.closest(x, y, z, hit);
-      else {
-        this.searchBvh(x, y, z, prev, hit);
+    if (distance) {
+      // The voxel cache only finds closest points that can carry a code; distances need the full search.
+      let prev = -1;
+      for (let i = 0; i < k; i++) {
+        this.searchBvh(points[3 * i]!, points[3 * i + 1]!, points[3 * i + 2]!, prev, hit);
         prev = hit.triangle;
+        if (hit.triangle < 0) {
+          out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0;
+          distance[i] = Infinity;
+          continue;
+        }
+        distance[i] = Math.sqrt(hit.distanceSq);
+        this.writeCode(out, i, hit);
       }
-      if (hit.triangle < 0) {
-        out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0;
-        if (distance) distance[i] = Infinity;
-        continue;
+      return out;
+    }
+    const grid = this.grid;
+    if (this.sortPoints && k >= 64) {
+      const order = this.order(k);
+      const n = this.sortByBlock(points, k, order, out);
+      for (let s = 0; s < n; s++) {
+        const i = order[s]!;
+        grid.closest(points[3 * i]!, points[3 * i + 1]!, points[3 * i + 2]!, hit);
+        if (hit.triangle < 0) { out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0; }
+        else this.writeCode(out, i, hit);
       }
-      if (distance) distance[i] = Math.sqrt(hit.distanceSq);
-      this.writeCode(out, i, hit);
+      return out;
+    }
+    for (let i = 0; i < k; i++) {
+      grid.closest(points[3 * i]!, points[3 * i + 1]!, points[3 * i + 2]!, hit);
+      if (hit.triangle < 0) { out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0; }
+      else this.writeCode(out, i, hit);
     }
     return out;
+  }
+
+  private orderScratch = new Int32Array(0);
+  private blockScratch = new Int32Array(0);
+  private countScratch = new Int32Array(0);
+  private readonly sortPoints: boolean;
+
+  private order(k: number): Int32Array {
+    if (this.orderScratch.length < k) { this.orderScratch = new Int32Array(k); this.blockScratch = new Int32Array(k); }
+    return this.orderScratch;
+  }
+
+  /**
+   * Indices of the points inside the cache's directory, grouped by block (stable: batch order within a block),
+   * into `order`; points outside get code 0 here. Returns how many were ordered.
+   */
+  private sortByBlock(points: ArrayLike<number>, k: number, order: Int32Array, out: Float32Array): number {
+    const grid = this.grid;
+    const blocks = this.blockScratch;
+    if (this.countScratch.length !== grid.blockCount + 1) this.countScratch = new Int32Array(grid.blockCount + 1);
+    const count = this.countScratch;
+    count.fill(0);
+    for (let i = 0; i < k; i++) {
+      const b = grid.blockOf(points[3 * i]!, points[3 * i + 1]!, points[3 * i + 2]!);
+      blocks[i] = b;
+      if (b < 0) { out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0; } else count[b + 1]!++;
+    }
+    for (let b = 1; b < count.length; b++) count[b]! += count[b - 1]!;
+    for (let i = 0; i < k; i++) {
+      const b = blocks[i]!;
+      if (b >= 0) order[count[b]!++] = i;
+    }
+    return count[count.length - 1]!;
   }
 
   /**
