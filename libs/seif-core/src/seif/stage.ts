@@ -7,11 +7,12 @@
  *   uniformization (FLAME vertices placed on the surface by code) -> hair = surface off the FLAME mesh, skinned
  *   from the nearest FLAME vertices and coloured from the photo -> rest-pose offsets for export.
  *
- * Everything geometric happens in the depth-centred frame the network was trained in (inputs.ts) and is moved
- * back by -zShift at the end, so outputs share the fit's frame (and its camera maps them to model space).
+ * Everything geometric happens in the frame the network was trained in (inputs.ts: a similarity of the fit's
+ * frame, depth-centred) and is mapped back at the end, so outputs share the fit's frame (and its camera maps them
+ * to model space).
  */
 import { type HeadModel, evaluatorFor } from '@seif/flame';
-import type { RgbImage } from '../image/image.js';
+import type { Affine2D, RgbImage } from '../image/image.js';
 import { extractSurface } from '../implicit/extract-surface.js';
 import type { IndexedMesh } from '../implicit/marching-cubes.js';
 import { evaluateOccupancyGrid } from '../implicit/occupancy-grid.js';
@@ -19,11 +20,10 @@ import { SeifError } from '../pipeline/errors.js';
 import { type Stage, type StageContext, reportProgress, throwIfAborted } from '../pipeline/stage.js';
 import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import type { FitOutput } from '../stages/fit.js';
-import type { SeifFrameTransform } from '../stages/normalise.js';
 import { type SkinnedHair, bindHair, extractHair } from '../uniform/hair.js';
 import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
 import { type UniformizeReport, uniformize } from '../uniform/uniformize.js';
-import { prepareSeifInputs } from './inputs.js';
+import { prepareSeifInputs, toFitFrame } from './inputs.js';
 import type { SeifNetwork } from './network.js';
 import { projectedVertexColors } from './vertex-colors.js';
 
@@ -72,8 +72,8 @@ export interface SeifResult {
   grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
   /** Milliseconds per sub-step. */
   ms: Record<string, number>;
-  /** The crop the network saw (its frame is the fit's). */
-  transform: SeifFrameTransform;
+  /** The fit's frame (X, Y), where every output lives, -> photo pixels. */
+  frameToImage: Affine2D;
 }
 
 /** Metres per SeIF-frame unit of a fit: model x (m) -> frame X = scale / 2 * x. */
@@ -93,10 +93,6 @@ function closeAtBox(occupancy: Float32Array, points: Float32Array): Float32Array
   return occupancy;
 }
 
-function shiftZ(positions: Float32Array, dz: number): Float32Array {
-  for (let i = 2; i < positions.length; i += 3) positions[i] = positions[i]! + dz;
-  return positions;
-}
 
 export class SeifStage implements Stage<SeifStageInput, SeifResult> {
   readonly name = 'seif';
@@ -154,7 +150,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
       codes.set((await network.decode(feature, points, field.query(points))).code, start);
     }
     lap('codes');
-    const metresPerUnit = metresPerFrameUnit(fit);
+    const metresPerUnit = metresPerFrameUnit(fit) / inputs.scale;
     // Scalp and neck have no codes: snap them onto a surface within 0.015 (~4 mm), more than the hair threshold
     // (0.01), so bare skin is not mistaken for a thin layer of hair and FLAME does not poke through short hair.
     const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, { metresPerUnit, snapDistance: 0.015 });
@@ -162,8 +158,8 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     progress(0.88, 'hair');
 
     // 5. Back to the fit's frame, then hair and rest-pose offsets.
-    shiftZ(surface.positions, -inputs.zShift);
-    const uniformized = shiftZ(uniform.vertices, -inputs.zShift);
+    toFitFrame(inputs, surface.positions);
+    const uniformized = toFitFrame(inputs, uniform.vertices);
     const evaluator = evaluatorFor(model);
     const transforms = skinningTransforms(evaluator, fit.params, fitPlacement(fit.camera));
     const J = model.joints.names.length;
@@ -177,13 +173,13 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     if (extracted.mesh.indices.length > 0) {
       const mesh = { positions: extracted.mesh.positions, indices: extracted.mesh.indices };
       const skinned = bindHair(model, uniformized, extracted.mesh, transforms);
-      const { colors, seen } = projectedVertexColors({ positions: mesh.positions, occluder: surface, photo: input.image, frameToImage: inputs.transform.frameToImage });
+      const { colors, seen } = projectedVertexColors({ positions: mesh.positions, occluder: surface, photo: input.image, frameToImage: inputs.fitFrameToImage });
       hair = { mesh, skinned, colors, seen };
     }
     lap('hair');
 
     return {
-      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, transform: inputs.transform, ms,
+      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, frameToImage: inputs.fitFrameToImage, ms,
       grid: { resolution: grid.resolution, coarse: grid.coarseResolution, pointsEvaluated: grid.pointsEvaluated, denseEquivalent: grid.denseEquivalent, decoderCalls },
     };
   }

@@ -105,7 +105,7 @@ export async function evaluateHeldout(model: HeadModel, pipeline: Reconstruction
   const seif = await new SeifStage({ network: await pipeline.seifNetwork(), resolution: options.resolution ?? 128 }).run({ image, landmarks: marks.points, person: segmented.person, fit });
   const seifMs = performance.now() - started;
 
-  const toSample = mapper(seif.transform.frameToImage, size);
+  const toSample = mapper(seif.frameToImage, size);
   const faceVertices = model.masks.face!;
   const fitMesh = toSample(fit.frameVertices);
   alignDepth(fitMesh, scene.gtFlame, faceVertices);
