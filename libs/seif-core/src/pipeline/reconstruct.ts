@@ -238,6 +238,10 @@ export class ReconstructionPipeline {
       try {
         const network = await this.seifNetwork();
         seif = await step(new SeifStage({ network, resolution }), { image, landmarks: marks.points, person: segmented!.person, fit });
+        if (seif.uniformizeSkipped) {
+          const u = seif.uniformizeReport;
+          warnings.push({ code: 'SEIF_UNIFORMIZE_SKIPPED', message: `Only ${u.targeted} of ${u.eligible} face/ear vertices matched the reconstruction's semantic codes; the face is the FLAME fit, the hair and the surface are SeIF's.` });
+        }
       } catch (thrown) {
         const error = toSeifError(thrown, 'seif');
         if (error.code === 'ABORTED') throw error;
@@ -285,7 +289,7 @@ function seifInfo(seif: SeifResult, weights: SeifWeights): SeifInfo {
     weights: { id: weights.entry.id, version: weights.entry.version, sha256: { encoder: weights.spec.encoder.sha256, decoder: weights.spec.decoder.sha256 } },
     grid: seif.grid,
     surface: { vertices: seif.surface.positions.length / 3, triangles: seif.surface.indices.length / 3 },
-    uniformize: { eligible: u.eligible, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm },
+    uniformize: { eligible: u.eligible, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm, skipped: seif.uniformizeSkipped },
     hair: seif.hair ? { vertices: seif.hair.mesh.positions.length / 3, triangles: seif.hair.mesh.indices.length / 3, seenInPhoto: seif.hair.seen } : null,
     ms: seif.ms,
   };

@@ -69,12 +69,17 @@ export interface SeifResult {
   restOffsets: Float32Array;
   hair: SeifHair | undefined;
   uniformizeReport: UniformizeReport;
+  /** True when too few FLAME vertices found a code match (MIN_TARGETED_FRACTION): the head is the fit's. */
+  uniformizeSkipped: boolean;
   grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
   /** Milliseconds per sub-step. */
   ms: Record<string, number>;
   /** The fit's frame (X, Y), where every output lives, -> photo pixels. */
   frameToImage: Affine2D;
 }
+
+/** Uniformization is kept only when at least this fraction of the face/ear vertices found a target. */
+export const MIN_TARGETED_FRACTION = 0.5;
 
 /** Metres per SeIF-frame unit of a fit: model x (m) -> frame X = scale / 2 * x. */
 export function metresPerFrameUnit(fit: FitOutput): number {
@@ -154,12 +159,17 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     // Scalp and neck have no codes: snap them onto a surface within 0.015 (~4 mm), more than the hair threshold
     // (0.01), so bare skin is not mistaken for a thin layer of hair and FLAME does not poke through short hair.
     const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, { metresPerUnit, snapDistance: 0.015 });
+    // Too few code matches means the refined codes cannot be trusted on this photo (seif-lite v1's code error is
+    // ~0.2 template units, far above the 0.03 match radius): a handful of targets then drags the whole mesh
+    // (measured on held-out renders: face error 6 -> 13 mm). Keep the fit's head; the hair still comes from SeIF.
+    const uniformized0 = uniform.report.targeted >= MIN_TARGETED_FRACTION * uniform.report.eligible ? uniform.vertices : Float32Array.from(inputs.prior);
+    const uniformizeSkipped = uniformized0 !== uniform.vertices;
     lap('uniformize');
     progress(0.88, 'hair');
 
     // 5. Back to the fit's frame, then hair and rest-pose offsets.
     toFitFrame(inputs, surface.positions);
-    const uniformized = toFitFrame(inputs, uniform.vertices);
+    const uniformized = toFitFrame(inputs, uniformized0);
     const evaluator = evaluatorFor(model);
     const transforms = skinningTransforms(evaluator, fit.params, fitPlacement(fit.camera));
     const J = model.joints.names.length;
@@ -179,7 +189,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     lap('hair');
 
     return {
-      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, frameToImage: inputs.fitFrameToImage, ms,
+      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, uniformizeSkipped, frameToImage: inputs.fitFrameToImage, ms,
       grid: { resolution: grid.resolution, coarse: grid.coarseResolution, pointsEvaluated: grid.pointsEvaluated, denseEquivalent: grid.denseEquivalent, decoderCalls },
     };
   }

@@ -110,7 +110,7 @@ export interface SeifInfo {
   weights: { id: string; version: string; sha256: { encoder: string; decoder: string } };
   grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
   surface: { vertices: number; triangles: number };
-  uniformize: { eligible: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined };
+  uniformize: { eligible: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined; skipped: boolean };
   hair: { vertices: number; triangles: number; seenInPhoto: number } | null;
   /** Milliseconds per SeIF sub-step. */
   ms: Record<string, number>;
