@@ -72,7 +72,7 @@ export function reconstructHandler(services: ReconstructServices) {
       };
       const result = await pipeline.run(photo, {
         mode: row.mode === 'SEIF' ? 'seif' : 'flame',
-        resolution: params.resolution ?? 256,
+        ...(params.resolution ? { resolution: params.resolution } : {}),
         formats: (params.formats ?? ['glb', 'obj', 'ply', 'stl']) as ('glb' | 'obj' | 'ply' | 'stl')[],
         textureSize: params.textureSize ?? 1024,
         faces: params.faces ?? 'error',

@@ -29,7 +29,7 @@ import { SegmentStage } from '../stages/segment.js';
 import { TEXTURE_DEFAULTS, TextureStage, mirrorMap, uvLayout } from '../stages/texture.js';
 import { type SeifHairGeometry, seifExportGeometry, srgbBytesToLinear } from '../seif/export-geometry.js';
 import { SeifNetwork } from '../seif/network.js';
-import { type SeifResult, SeifStage } from '../seif/stage.js';
+import { SEIF_DEFAULT_RESOLUTION, type SeifResult, SeifStage } from '../seif/stage.js';
 import type { SeifInfo } from '../stages/export.js';
 import { SeifError, toSeifError } from './errors.js';
 import { type Stage, type StageContext, type StageWarning, runStage, throwIfAborted } from './stage.js';
@@ -53,7 +53,7 @@ export interface ReconstructOptions {
    * otherwise): the fitted FLAME head alone, faster.
    */
   mode?: ReconstructMode;
-  /** SeIF implicit grid resolution: 64, 128, 256 (default) or 512. */
+  /** SeIF implicit grid resolution: 64, 128 (default, SEIF_DEFAULT_RESOLUTION), 256 or 512. */
   resolution?: number;
   /** Mesh formats (default all: glb, obj, ply, stl). PARAMS, TEXTURE and THUMBNAIL are always produced. */
   formats?: readonly MeshFormat[];
@@ -195,7 +195,7 @@ export class ReconstructionPipeline {
       throw new SeifError('INVALID_ARGUMENT', `reconstruct: this pipeline runs on ${this.device}; create a ReconstructionPipeline for ${options.device}.`);
     }
 
-    const resolution = options.resolution ?? 256;
+    const resolution = options.resolution ?? SEIF_DEFAULT_RESOLUTION;
     if (![64, 128, 256, 512].includes(resolution)) throw new SeifError('INVALID_ARGUMENT', `reconstruct: resolution must be 64, 128, 256 or 512, got ${resolution}.`);
     const trySeif = mode === 'seif' && this.seifAvailable;
     // SeIF reads the person mask (an encoder channel), so it always segments.

@@ -78,6 +78,12 @@ export interface SeifResult {
   frameToImage: Affine2D;
 }
 
+/**
+ * Default finest grid: 128^3. On 2 CPU cores seif-lite at 256^3 took 11-25 s per photo (docs/images/seif-vs-flame.png run:
+ * ~2-2.6 M points evaluated, hair binding and colouring of ~250k vertices); 256 and 512 on request.
+ */
+export const SEIF_DEFAULT_RESOLUTION = 128;
+
 /** Uniformization is kept only when at least this fraction of the face/ear vertices found a target. */
 export const MIN_TARGETED_FRACTION = 0.5;
 
@@ -105,7 +111,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
 
   constructor(options: SeifStageOptions) {
     this.options = options;
-    const resolution = options.resolution ?? 256;
+    const resolution = options.resolution ?? SEIF_DEFAULT_RESOLUTION;
     if (![64, 128, 256, 512].includes(resolution)) throw new SeifError('INVALID_ARGUMENT', `seif: resolution must be 64, 128, 256 or 512, got ${resolution}.`);
   }
 
@@ -132,7 +138,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
       decoderCalls++;
       return closeAtBox((await network.decode(feature, points, field.query(points))).occupancy, points);
     }, {
-      resolution: this.options.resolution ?? 256,
+      resolution: this.options.resolution ?? SEIF_DEFAULT_RESOLUTION,
       coarse: this.options.coarse ?? 64,
       batchSize: this.options.batchSize ?? 65536,
       ...(context?.signal ? { signal: context.signal } : {}),
