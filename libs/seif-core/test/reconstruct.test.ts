@@ -21,7 +21,7 @@ const progress: ReconstructProgress[] = [];
 
 beforeAll(async () => {
   await reconstructionPipeline().warmUp();
-  result = await reconstruct(await assetPath('photo-model-face'), { onProgress: (p) => progress.push(p) });
+  result = await reconstruct(await assetPath('photo-model-face'), { mode: 'flame', onProgress: (p) => progress.push(p) });
 });
 afterAll(disposeModels);
 
@@ -91,12 +91,12 @@ describe('reconstruct (FLAME-only path)', () => {
     expect(progress.at(-1)!.fraction).toBeCloseTo(1, 6);
   });
 
-  it("mode 'seif' returns the FLAME result with the warning SEIF_UNAVAILABLE", async () => {
-    const seif = await reconstruct(await assetPath('photo-model-face'), { mode: 'seif', formats: ['glb'], textureSize: 256, thumbnailSize: 0, segmentation: true });
-    expect(seif.warnings.map((w) => w.code)).toContain('SEIF_UNAVAILABLE');
-    expect(seif.files.map((f) => f.kind).sort()).toEqual(['GLB', 'PARAMS', 'TEXTURE']);
-    expect(seif.params.mode).toBe('seif');
-    expect(seif.timings.segment).toBeGreaterThan(0); // segmentation on request
+  it("segments on request in mode 'flame' (SeIF and its fallbacks: seif-pipeline.test.ts)", async () => {
+    const flame = await reconstruct(await assetPath('photo-model-face'), { mode: 'flame', formats: ['glb'], textureSize: 256, thumbnailSize: 0, segmentation: true });
+    expect(flame.files.map((f) => f.kind).sort()).toEqual(['GLB', 'PARAMS', 'TEXTURE']);
+    expect(flame.params.mode).toBe('flame');
+    expect(flame.seif).toBeUndefined();
+    expect(flame.timings.segment).toBeGreaterThan(0);
   });
 
   it('honours an AbortSignal between stages', async () => {
