@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assetPath } from '@seif/models';
 import { type Backend, startBackend } from './backend';
 import { type Browser, type WebServer, axeViolations, ensureBuild, launchBrowser, outputPath, startWeb } from './harness';
-import { FACE_REGION, contrast, meanAbsoluteDifference } from './pixels';
+import { FACE_REGION, WHOLE, contrast, meanAbsoluteDifference } from './pixels';
 
 /** Same threshold as viewer.test.ts: well above SwiftShader's zero noise, well below a full jaw opening. */
 const CHANGED = 1.5;
@@ -167,9 +167,16 @@ describe('upload with live progress', () => {
     const original = await sharp(await assetPath('photo-city-portrait')).metadata();
     expect(natural).toEqual({ width: original.width, height: original.height });
     await expect(page.locator('[data-testid="subject-photo"] figcaption').innerText()).resolves.toMatch(new RegExp(`${original.width} × ${original.height} px`));
-    // A FLAME-mode head has no hair or other geometry beyond FLAME: no toggles for them.
-    await expect(page.getByTestId('toggle-hair').count()).resolves.toBe(0);
-    await expect(page.getByTestId('toggle-flame-only').count()).resolves.toBe(0);
+    // The default mode is SeIF: the head comes with its reconstructed hair, which the viewer can hide.
+    await expect(page.getByTestId('toggle-hair').count()).resolves.toBe(1);
+    const withHair = await canvasShot();
+    await page.getByLabel('Hair', { exact: true }).uncheck();
+    const hairless = await canvasShot();
+    await shot('subject-hair-hidden');
+    const hairDifference = await meanAbsoluteDifference(withHair, hairless, WHOLE);
+    console.log(`reconstructed head, hair hidden: mean absolute difference ${hairDifference.toFixed(2)} (threshold ${CHANGED})`);
+    expect(hairDifference).toBeGreaterThan(CHANGED);
+    await page.getByLabel('Hair', { exact: true }).check();
     const neutral = await canvasShot();
     expect(await contrast(neutral)).toBeGreaterThan(10);
     const slider = page.locator('input[data-morph="jawOpen"]');

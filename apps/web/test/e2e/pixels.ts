@@ -14,6 +14,8 @@ export interface Region {
  * so the brows-to-chin area sits in the middle ~44 % horizontally, from ~28 % to ~78 % vertically.
  */
 export const FACE_REGION: Region = Object.freeze({ left: 0.28, top: 0.28, right: 0.72, bottom: 0.78 });
+/** The whole canvas (hair, shoulders: changes outside the face). */
+export const WHOLE: Region = Object.freeze({ left: 0, top: 0, right: 1, bottom: 1 });
 
 async function rawRegion(png: Buffer, region: Region): Promise<{ data: Buffer; channels: number }> {
   const { width = 0, height = 0 } = await sharp(png).metadata();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlb } from '@seif/flame/export/glb';
 import type { ExportExtraMesh, ExportMaterial } from '@seif/flame/export/types';
 import { type Browser, type WebServer, axeViolations as axeViolationsOn, ensureBuild, launchBrowser, outputPath, startWeb } from './harness';
-import { FACE_REGION, contrast, meanAbsoluteDifference } from './pixels';
+import { FACE_REGION, WHOLE, contrast, meanAbsoluteDifference } from './pixels';
 
 /**
  * Mean absolute RGB difference (0..255) over FACE_REGION that counts as "the face changed". Moving the
@@ -215,7 +215,6 @@ async function headWithHair(): Promise<Uint8Array> {
 }
 
 describe('hair and FLAME-only toggles', () => {
-  const WHOLE = { left: 0, top: 0, right: 1, bottom: 1 };
   let full: Buffer;
 
   it('offers both toggles for a GLB with hair and other geometry beyond FLAME', async () => {
