@@ -5,17 +5,7 @@ import { uvSphere } from '../src/render/mesh.js';
 import {
   SEMANTIC_CUTOFF, SEMANTIC_SIGMA_SQ, SemanticField, type SemanticSurface, regionWeights, semanticFieldForHead, templateBounds,
 } from '../src/semantic/semantic-field.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './uniform-fixtures.js';
 
 /**
  * Brute force: every triangle, barycentrics from sub-triangle areas (a different formula from the field's Gram
