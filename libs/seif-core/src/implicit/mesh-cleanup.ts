@@ -8,6 +8,7 @@
  * on a closed, consistently oriented mesh every half-edge a->b has exactly one twin b->a.
  */
 import { MeshoptSimplifier } from 'meshoptimizer';
+import { computeVertexNormals } from '../render/mesh.js';
 import type { IndexedMesh } from './marching-cubes.js';
 
 export type { IndexedMesh } from './marching-cubes.js';
@@ -427,41 +428,12 @@ export function taubinSmooth(mesh: IndexedMesh, options: TaubinOptions = {}): In
   return out;
 }
 
-function addVec(acc: Float64Array, p: number, x: number, y: number, z: number): void {
-  acc[p] = acc[p]! + x;
-  acc[p + 1] = acc[p + 1]! + y;
-  acc[p + 2] = acc[p + 2]! + z;
-}
-
 /**
  * Area-weighted vertex normals (unit length). A vertex without area (unused, or only degenerate triangles) gets
  * +Z, toward the camera, so the result never holds NaN.
  */
 export function vertexNormals(mesh: IndexedMesh, out = new Float32Array(mesh.positions.length)): Float32Array {
-  const p = mesh.positions, idx = mesh.indices;
-  const acc = new Float64Array(p.length);
-  for (let t = 0; t < idx.length; t += 3) {
-    const a = idx[t]! * 3, b = idx[t + 1]! * 3, c = idx[t + 2]! * 3;
-    const ux = p[b]! - p[a]!, uy = p[b + 1]! - p[a + 1]!, uz = p[b + 2]! - p[a + 2]!;
-    const vx = p[c]! - p[a]!, vy = p[c + 1]! - p[a + 1]!, vz = p[c + 2]! - p[a + 2]!;
-    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-    addVec(acc, a, nx, ny, nz);
-    addVec(acc, b, nx, ny, nz);
-    addVec(acc, c, nx, ny, nz);
-  }
-  for (let i = 0; i < acc.length; i += 3) {
-    const length = Math.hypot(acc[i]!, acc[i + 1]!, acc[i + 2]!);
-    if (length > 0) {
-      out[i] = acc[i]! / length;
-      out[i + 1] = acc[i + 1]! / length;
-      out[i + 2] = acc[i + 2]! / length;
-    } else {
-      out[i] = 0;
-      out[i + 1] = 0;
-      out[i + 2] = 1;
-    }
-  }
-  return out;
+  return computeVertexNormals(mesh.positions, mesh.indices, out);
 }
 
 export interface DecimateOptions {
