@@ -42,6 +42,8 @@ export const SeifNetSpecSchema = z.object({
   decoder: graph,
   channels: z.array(z.object({ name: z.string(), encoding: z.string() })),
   projection: z.string(),
+  /** Occupancy level of the surface, chosen on the val split by models/training/calibrate.py (absent: 0.5). */
+  surface_level: z.number().gt(0).lt(1).optional(),
 });
 export type SeifNetSpec = z.infer<typeof SeifNetSpecSchema>;
 

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { readSeifNetDir } from '../src/weights.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const PYTHON = '/usr/bin/python3';
@@ -115,5 +116,17 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
       await encoder.release();
       await decoder.release();
     }
+  });
+
+  it('calibrate.py writes a surface level chosen on the val shard into seif-net.json, and the spec reader keeps it', { timeout: 120_000 }, () => {
+    const run = path.join(dir, 'run');
+    if (!existsSync(path.join(run, 'checkpoint.pt'))) throw new Error('needs the previous test\'s run');
+    const printed = python(['calibrate.py', '--checkpoint', path.join(run, 'checkpoint.pt'), '--data', path.join(dir, 'data'), '--write', run], 100_000);
+    const spec = readSeifNetDir(run).spec;
+    expect([0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]).toContain(spec.surface_level);
+    expect(printed).toContain(`surface_level ${spec.surface_level}`);
+    const calibration = JSON.parse(readFileSync(path.join(run, 'seif-net.json'), 'utf8')).surface_level_calibration;
+    expect(calibration.split).toBe('val');
+    expect(calibration.table).toHaveLength(7);
   });
 });

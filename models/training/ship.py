@@ -62,6 +62,9 @@ def main():
                     "val_accuracy": val.get("accuracy"), "val_code_l2_in_region": val.get("code_l2_in_region"),
                     "val_code_mse": val.get("code_mse"), "validation_history": metrics["validation_history"]},
     }
+    level = json.loads((out / "seif-net.json").read_text()).get("surface_level")
+    if level is not None:  # calibrate.py ran on the run
+        entry["metrics"]["surface_level"] = level
     if a.ablation:
         entry["metrics"]["ablation"] = json.loads(Path(a.ablation).read_text())
     manifest_path = ROOT / "weights" / "manifest.json"

@@ -1,6 +1,6 @@
 /**
  * Command line (root package.json scripts):
- *   npm run eval -- --set <dir> [--mode mean-template|flame|seif] [--yaws 0,30,-30,60,-60] [--out <dir>] [--cases n] [--seed n] [--no-heatmaps]
+ *   npm run eval -- --set <dir> [--mode mean-template|flame|seif|seif-surface] [--yaws 0,30,-30,60,-60] [--out <dir>] [--cases n] [--seed n] [--no-heatmaps]
  *   npm run eval:landmarks -- --set <dir> [--out <dir>]
  *   npm run eval:make-landmark-set -- --set <dir> --out <dir> [--yaws ...] [--cases n] [--seed n]
  * Outputs go to --out, default test-output/eval/<timestamp> under the repository root.

@@ -7,7 +7,7 @@ import { ALIGNMENT_LANDMARKS } from '../src/align.js';
 
 describe('mode registry', () => {
   it('lists the modes and rejects unknown ones', () => {
-    expect(modeNames()).toEqual(['mean-template', 'flame', 'seif']);
+    expect(modeNames()).toEqual(['mean-template', 'flame', 'seif', 'seif-surface']);
     expect(() => getMode('nope')).toThrow(EvalError);
   });
 

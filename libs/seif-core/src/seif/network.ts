@@ -92,6 +92,11 @@ export class SeifNetwork {
     return this.spec.config.image_size;
   }
 
+  /** Occupancy level at which the surface lies: calibrated per weights (seif-net.json surface_level), else 0.5. */
+  get surfaceLevel(): number {
+    return this.spec.surface_level ?? 0.5;
+  }
+
   async encode(maps: SeifInputMaps): Promise<FeatureMap> {
     const S = this.imageSize;
     const input = encodeInputChannels(this.spec, maps);

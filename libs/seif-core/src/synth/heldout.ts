@@ -26,8 +26,16 @@ export interface HeldoutResult {
   index: number;
   hair: string;
   yaw: number;
+  /** Face-mask vertices, vertex to vertex against the ground-truth FLAME part (correspondence error), mm. */
   fitFaceMm: number;
   seifFaceMm: number;
+  /**
+   * Ground-truth face vertices to a surface (point to surface, as the NoW protocol scores), mm: the fitted FLAME
+   * mesh, the raw SeIF surface, the uniformized FLAME mesh. Shape error regardless of correspondence.
+   */
+  fitFaceSurfaceMm: number;
+  seifSurfaceFaceMm: number;
+  seifFaceSurfaceMm: number;
   seifIou: number;
   flameIou: number;
   /** SeIF surface -> truth, truth head -> SeIF surface (mm). */
@@ -66,6 +74,17 @@ function meanVertexError(a: Float32Array, b: Float32Array, vertices: ArrayLike<n
   for (let i = 0; i < vertices.length; i++) {
     const v = vertices[i]!;
     sum += Math.hypot(a[3 * v]! - b[3 * v]!, a[3 * v + 1]! - b[3 * v + 1]!, a[3 * v + 2]! - b[3 * v + 2]!);
+  }
+  return sum / vertices.length;
+}
+
+/** Mean distance from the `vertices` of `truth` to the triangle mesh (positions, indices). */
+function meanPointToSurface(truth: Float32Array, vertices: ArrayLike<number>, positions: Float32Array, indices: Uint32Array): number {
+  const bvh = new TriangleBvh(positions, indices);
+  let sum = 0;
+  for (let i = 0; i < vertices.length; i++) {
+    const v = vertices[i]!;
+    sum += Math.sqrt(bvh.closestPoint(truth[3 * v]!, truth[3 * v + 1]!, truth[3 * v + 2]!).distanceSq);
   }
   return sum / vertices.length;
 }
@@ -148,6 +167,9 @@ export async function evaluateHeldout(model: HeadModel, pipeline: Reconstruction
     index, hair: meta.hair, yaw: meta.yaw,
     fitFaceMm: meanVertexError(fitMesh, scene.gtFlame, faceVertices) * mmPerUnit,
     seifFaceMm: meanVertexError(uniform, scene.gtFlame, faceVertices) * mmPerUnit,
+    fitFaceSurfaceMm: meanPointToSurface(scene.gtFlame, faceVertices, fitMesh, model.faces) * mmPerUnit,
+    seifSurfaceFaceMm: meanPointToSurface(scene.gtFlame, faceVertices, surface, seif.surface.indices) * mmPerUnit,
+    seifFaceSurfaceMm: meanPointToSurface(scene.gtFlame, faceVertices, uniform, model.faces) * mmPerUnit,
     seifIou: iou(seifInside, sample.occupancy, count),
     flameIou: iou(flameInside, sample.occupancy, count),
     accuracyMm: (accuracy / Math.max(1, accuracyCount)) * mmPerUnit,
