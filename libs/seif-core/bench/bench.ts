@@ -1,6 +1,7 @@
 /**
  * Per-stage timings over the sample photos: `npm run bench -w @seif/core` (add `-- --runs 3` for more runs;
- * `-- --mode seif [--resolution 256]` for the SeIF path: its sub-steps, points evaluated against the dense grid).
+ * `-- --mode seif [--resolution 256]` for the SeIF path (default grid: the library's SEIF_DEFAULT_RESOLUTION): its
+ * sub-steps, points evaluated against the dense grid).
  * Runs the whole path (`reconstruct`: decode ... fit, texture 1024^2, export of all formats, thumbnail)
  * per photo and prints p50 / p90 milliseconds per stage, the whole path's wall time and CPU time (user + system:
  * on a shared machine the wall time includes waiting for a core, the CPU time does not), and peak RSS. Models are
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { assetPath, SINGLE_PORTRAITS } from '@seif/models';
 import { reconstruct, reconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { disposeModels } from '../src/runtime/registry.js';
+import { SEIF_DEFAULT_RESOLUTION } from '../src/seif/stage.js';
 import { seifFrameCamera } from '../src/render/camera.js';
 import { uvSphere } from '../src/render/mesh.js';
 import { Rasterizer } from '../src/render/rasterizer.js';
@@ -19,7 +21,7 @@ const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 2;
 const flag = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
 const mode = (flag('--mode') ?? 'flame') as 'flame' | 'seif';
-const resolution = Number(flag('--resolution') ?? 256);
+const resolution = Number(flag('--resolution') ?? SEIF_DEFAULT_RESOLUTION);
 if (mode === 'seif' && !reconstructionPipeline().seifAvailable) throw new Error('--mode seif needs SeIF weights (models/weights or SEIF_WEIGHTS_DIR)');
 const evaluated: number[] = [];
 

@@ -14,6 +14,7 @@ import { reconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { renderHead } from '../src/render/head.js';
 import { disposeModels } from '../src/runtime/registry.js';
 import { seifExportGeometry, srgbBytesToLinear } from '../src/seif/export-geometry.js';
+import { SEIF_DEFAULT_RESOLUTION } from '../src/seif/stage.js';
 import { DecodeStage } from '../src/stages/decode.js';
 import { frontalVertices } from '../src/stages/export.js';
 import { cropToFrameAffine } from '../src/stages/normalise.js';
@@ -23,7 +24,7 @@ const [outArg, ...ids] = process.argv.slice(2);
 const out = outArg ?? path.join(root, 'docs/images/seif-vs-flame.png');
 const photos = ids.length > 0 ? ids : ['photo-city-portrait', 'photo-model-face', 'photo-woman-portrait', 'photo-luciano'];
 const S = 256;
-const resolution = Number(process.env.SEIF_RESOLUTION ?? 256);
+const resolution = Number(process.env.SEIF_RESOLUTION ?? SEIF_DEFAULT_RESOLUTION);
 
 const pipeline = reconstructionPipeline();
 if (!pipeline.seifAvailable) throw new Error('render-seif needs SeIF weights (models/weights or SEIF_WEIGHTS_DIR)');

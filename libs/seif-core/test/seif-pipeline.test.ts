@@ -98,6 +98,8 @@ describe('reconstruct() in mode seif', () => {
     expect(result.params.mode).toBe('seif');
     expect(result.params.seif?.weights.sha256.encoder).toBe(weights.spec.encoder.sha256);
     expect(result.params.seif?.grid.resolution).toBe(128);
+    // The surface sits at the weights' calibrated level (seif-net.json surface_level, models/training/calibrate.py).
+    expect(result.params.seif?.grid.level).toBe(loadSeifWeights().spec.surface_level ?? 0.5);
     expect(result.params.seif!.grid.pointsEvaluated).toBeLessThan(result.params.seif!.grid.denseEquivalent);
     // Uniformized, or (too few code matches) the fit's head kept, and then said so.
     const u = result.seif!.uniformizeReport;

@@ -1,15 +1,17 @@
-import { loadDefaultHeadModel } from '@seif/flame';
+import { evaluate, loadDefaultHeadModel } from '@seif/flame';
 import { closestPointOnTriangle } from '@seif/flame/geometry/bvh';
 import { describe, expect, it } from 'vitest';
 import { uvSphere } from '../src/render/mesh.js';
 import {
   SEMANTIC_CUTOFF, SEMANTIC_SIGMA_SQ, SemanticField, type SemanticSurface, regionWeights, semanticFieldForHead, templateBounds,
 } from '../src/semantic/semantic-field.js';
+import { semanticWorkerPool } from '../src/semantic/worker-pool.js';
 import { rng } from './uniform-fixtures.js';
 
 /**
  * Brute force: every triangle, barycentrics from sub-triangle areas (a different formula from the field's Gram
- * solve), no cutoff pruning. Returns codes and the winning triangle and distance per point.
+ * solve), no cutoff pruning. Returns codes and the winning triangle and distance per point, and the gap to the
+ * next closest triangle (0 when two triangles are equally close: a tie, where either answer is right).
  */
 function bruteForce(surface: SemanticSurface, points: Float32Array, sigmaSq = SEMANTIC_SIGMA_SQ, cutoff = SEMANTIC_CUTOFF) {
   const P = surface.positions, I = surface.indices, T = surface.template;
@@ -18,18 +20,20 @@ function bruteForce(surface: SemanticSurface, points: Float32Array, sigmaSq = SE
   const codes = new Float32Array(3 * k);
   const tri = new Int32Array(k);
   const dist = new Float64Array(k);
+  const gap = new Float64Array(k);
   const q = new Float64Array(3);
   const m = I.length / 3;
   for (let i = 0; i < k; i++) {
     const x = points[3 * i]!, y = points[3 * i + 1]!, z = points[3 * i + 2]!;
-    let best = Infinity, bestF = -1, px = 0, py = 0, pz = 0;
+    let best = Infinity, second = Infinity, bestF = -1, px = 0, py = 0, pz = 0;
     for (let f = 0; f < m; f++) {
       const a = 3 * I[3 * f]!, bb = 3 * I[3 * f + 1]!, c = 3 * I[3 * f + 2]!;
       const d = closestPointOnTriangle(x, y, z, P[a]!, P[a + 1]!, P[a + 2]!, P[bb]!, P[bb + 1]!, P[bb + 2]!, P[c]!, P[c + 1]!, P[c + 2]!, q);
-      if (d < best) { best = d; bestF = f; px = q[0]!; py = q[1]!; pz = q[2]!; }
+      if (d < best) { second = best; best = d; bestF = f; px = q[0]!; py = q[1]!; pz = q[2]!; } else if (d < second) second = d;
     }
     tri[i] = bestF;
     dist[i] = Math.sqrt(best);
+    gap[i] = Math.sqrt(second) - Math.sqrt(best);
     if (Math.sqrt(best) >= cutoff) continue;
     const v = [I[3 * bestF]!, I[3 * bestF + 1]!, I[3 * bestF + 2]!];
     const area = (o: number[], p1: number[], p2: number[]) => {
@@ -57,25 +61,32 @@ function bruteForce(surface: SemanticSurface, points: Float32Array, sigmaSq = SE
     const fade = region * Math.exp(-best / sigmaSq);
     for (let kk = 0; kk < 3; kk++) codes[3 * i + kk] = fade * t[kk]!;
   }
-  return { codes, tri, dist };
+  return { codes, tri, dist, gap };
+}
+
+/**
+ * Codes and distances (the field's `distance` output) that a field gave for some points, against
+ * `ref = bruteForce(surface, points)`.
+ */
+function againstBruteForce(ref: ReturnType<typeof bruteForce>, codes: Float32Array, distance: Float32Array) {
+  let maxErr = 0, maxDistErr = 0, ties = 0;
+  for (let i = 0; i < ref.dist.length; i++) {
+    if (ref.dist[i]! < SEMANTIC_CUTOFF) maxDistErr = Math.max(maxDistErr, Math.abs(distance[i]! - ref.dist[i]!));
+    else expect(distance[i]).toBe(Infinity);
+    let err = 0;
+    for (let k = 0; k < 3; k++) err = Math.max(err, Math.abs(codes[3 * i + k]! - ref.codes[3 * i + k]!));
+    // Exact ties (two triangles at the same distance, e.g. across a fold) may legitimately pick different points.
+    if (err > 1e-5 && Math.abs(distance[i]! - ref.dist[i]!) < 1e-7 && ref.gap[i]! < 1e-7) { ties++; continue; }
+    maxErr = Math.max(maxErr, err);
+  }
+  return { maxErr, maxDistErr, ties };
 }
 
 function compare(field: SemanticField, surface: SemanticSurface, points: Float32Array) {
   const codes = field.query(points);
   const distance = new Float32Array(points.length / 3);
   field.query(points, new Float32Array(points.length), distance);
-  const ref = bruteForce(surface, points);
-  let maxErr = 0, maxDistErr = 0, ties = 0;
-  for (let i = 0; i < points.length / 3; i++) {
-    if (ref.dist[i]! < SEMANTIC_CUTOFF) maxDistErr = Math.max(maxDistErr, Math.abs(distance[i]! - ref.dist[i]!));
-    else expect(distance[i]).toBe(Infinity);
-    let err = 0;
-    for (let k = 0; k < 3; k++) err = Math.max(err, Math.abs(codes[3 * i + k]! - ref.codes[3 * i + k]!));
-    // Exact ties (two triangles at the same distance, e.g. across a fold) may legitimately pick different points.
-    if (err > 1e-5 && Math.abs(distance[i]! - ref.dist[i]!) < 1e-7) { ties++; continue; }
-    maxErr = Math.max(maxErr, err);
-  }
-  return { codes, maxErr, maxDistErr, ties };
+  return { codes, ...againstBruteForce(bruteForce(surface, points), codes, distance) };
 }
 
 describe('SemanticField', () => {
@@ -210,4 +221,134 @@ describe('SemanticField', () => {
   it('rejects inconsistent inputs with a message', () => {
     expect(() => new SemanticField({ positions: new Float32Array(9), indices: new Uint32Array([0, 1, 2]), template: new Float32Array(6) })).toThrow(/template/);
   });
+});
+
+describe('SemanticField fast path (voxel cache, block order, workers)', () => {
+  // The default head in the SeIF frame as the stage sees it: neutral FLAME, model metres x 3.5.
+  async function head() {
+    const model = await loadDefaultHeadModel();
+    const vertices = evaluate(model, {});
+    for (let i = 0; i < vertices.length; i++) vertices[i] = vertices[i]! * 3.5;
+    const surface: SemanticSurface = { positions: vertices, indices: model.faces, template: model.template, region: regionWeights(model), bounds: templateBounds(model.template) };
+    return { model, vertices, surface };
+  }
+
+  /** Point sets the field sees: uniform in the box (random order), grid order in 8^3 bricks, near the surface. */
+  function pointSets(vertices: Float32Array, vertexCount: number) {
+    const r = rng(5);
+    const box = new Float32Array(3 * 10_000);
+    for (let i = 0; i < box.length; i++) box[i] = r() - 0.5;
+    // Bricks of a 256^3 grid around random vertices, brick by brick (evaluateOccupancyGrid's order).
+    const grid = new Float32Array(3 * 40 * 512);
+    for (let b = 0, n = 0; b < 40; b++) {
+      const v = Math.floor(r() * vertexCount);
+      const i0 = Math.floor((vertices[3 * v]! + 0.5) * 32) * 8, j0 = Math.floor((vertices[3 * v + 1]! + 0.5) * 32) * 8, k0 = Math.floor((vertices[3 * v + 2]! + 0.5) * 32) * 8;
+      for (let o = 0; o < 512; o++, n++) {
+        grid[3 * n] = (i0 + (o & 7)) / 256 - 0.5;
+        grid[3 * n + 1] = (j0 + ((o >> 3) & 7)) / 256 - 0.5;
+        grid[3 * n + 2] = (k0 + (o >> 6)) / 256 - 0.5;
+      }
+    }
+    const near = new Float32Array(3 * 15_000);
+    for (let i = 0; i < 15_000; i++) {
+      const v = Math.floor(r() * vertexCount);
+      // Within +-0.03 of a vertex, a few exactly on vertices (ties between all triangles around them).
+      for (let k = 0; k < 3; k++) near[3 * i + k] = vertices[3 * v + k]! + (i % 97 === 0 ? 0 : (r() - 0.5) * 0.06);
+    }
+    return { box, grid, near };
+  }
+
+  const maxDiff = (a: Float32Array, b: Float32Array) => {
+    let m = 0;
+    for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+    return m;
+  };
+
+  it('fresh, shared, repeated, small-batch and distance-output queries agree (|diff| <= 1e-6) and match brute force (1e-5) on random, grid and near-surface points', async () => {
+    const { model, vertices, surface } = await head();
+    const sets = pointSets(vertices, model.vertexCount);
+    // Brute force is O(points x triangles) (~10k triangles here): it checks every STRIDE-th point of each set.
+    const STRIDE = 15;
+    const subsample = (a: Float32Array, width: number) => {
+      const count = Math.ceil(a.length / width / STRIDE);
+      const out = new Float32Array(width * count);
+      for (let j = 0; j < count; j++) out.set(a.subarray(width * j * STRIDE, width * (j * STRIDE + 1)), width * j);
+      return out;
+    };
+    // One field across the sets (caches built by one set serve the next), and a fresh one per set.
+    const shared = new SemanticField(surface);
+    for (const [name, points] of Object.entries(sets)) {
+      const fresh = new SemanticField(surface).query(points);
+      const reused = shared.query(points);
+      const again = shared.query(points); // every voxel list built now: the scan path for all
+      const small = new Float32Array(points.length);
+      for (let s = 0; s < points.length; s += 3 * 50) shared.query(points.subarray(s, s + 3 * 50), small.subarray(s, s + 3 * 50)); // unsorted
+      const distance = new Float32Array(points.length / 3);
+      const withDistance = new SemanticField(surface).query(points, new Float32Array(points.length), distance);
+      for (const got of [reused, again, small, withDistance]) expect(maxDiff(got, fresh), name).toBeLessThanOrEqual(1e-6);
+      let nonZero = 0;
+      for (const c of fresh) if (c !== 0) nonZero++;
+      expect(nonZero, `${name}: the set exercises non-zero codes`).toBeGreaterThan(points.length / 20);
+
+      const ref = bruteForce(surface, subsample(points, 3));
+      let refNonZero = 0;
+      for (const c of ref.codes) if (c !== 0) refNonZero++;
+      expect(refNonZero, `${name}: the subsample exercises non-zero codes`).toBeGreaterThan(ref.codes.length / 20);
+      const sampledDistance = subsample(distance, 1);
+      for (const [path, got] of Object.entries({ fresh, reused, again, small, withDistance })) {
+        const { maxErr, maxDistErr, ties } = againstBruteForce(ref, subsample(got, 3), sampledDistance);
+        expect(maxErr, `${name}, ${path}: codes against brute force`).toBeLessThan(1e-5);
+        expect(maxDistErr, `${name}, ${path}: distances against brute force`).toBeLessThan(1e-6);
+        expect(ties, `${name}, ${path}: exact ties`).toBeLessThan(5);
+      }
+    }
+    // NaN and far points: code 0, as before.
+    expect(Array.from(shared.query(new Float32Array([NaN, 0, 0, 5, 5, 5, 0, NaN, 0.1])))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('is all zeros without a region, and matches brute force with negative region weights', () => {
+    const sphere = uvSphere(0.3, 10, 14, [0, 0, 0]);
+    const n = sphere.positions.length / 3;
+    const r = rng(9);
+    const points = new Float32Array(3 * 2000);
+    for (let i = 0; i < points.length; i++) points[i] = (r() - 0.5) * 0.9;
+    const none = new SemanticField({ positions: sphere.positions, indices: sphere.indices, template: sphere.positions, region: new Float32Array(n) });
+    expect(none.query(points).every((c) => c === 0)).toBe(true);
+    // Weights outside [0,1] are the caller's business, but "no region" must mean weight exactly 0.
+    const region = new Float32Array(n);
+    for (let v = 0; v < n; v++) region[v] = sphere.positions[3 * v]! > 0.1 ? -0.5 : 0;
+    const surface: SemanticSurface = { positions: sphere.positions, indices: sphere.indices, template: sphere.positions, region };
+    const { maxErr, ties } = compare(new SemanticField(surface), surface, points);
+    expect(maxErr).toBeLessThan(1e-5);
+    expect(ties).toBeLessThan(4);
+  });
+
+  it('queryAsync gives the same codes as query, with worker threads helping once they are up', async () => {
+    const { model, vertices, surface } = await head();
+    const field = new SemanticField(surface);
+    const { grid, near } = pointSets(vertices, model.vertexCount);
+    const batch = new Float32Array(grid.length + near.length);
+    batch.set(grid);
+    batch.set(near, grid.length);
+    // The synchronous path, itself checked against brute force above.
+    const expected = new SemanticField(surface).query(batch);
+    const pool = semanticWorkerPool();
+    // The first batches run here while the workers start (they compile the TypeScript module graph).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      expect(maxDiff(await field.queryAsync(batch), expected)).toBeLessThanOrEqual(1e-6);
+      if (pool.readyWorkers(field.poolId) === pool.size || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (pool.size > 0) expect(pool.readyWorkers(field.poolId)).toBe(pool.size);
+    const out = new Float32Array(batch.length);
+    expect(await field.queryAsync(batch, out)).toBe(out);
+    expect(maxDiff(out, expected)).toBeLessThanOrEqual(1e-6);
+    // Small batches stay on this thread; out too small is an error, as for query().
+    expect(maxDiff(await field.queryAsync(batch.subarray(0, 300)), expected.subarray(0, 300))).toBeLessThanOrEqual(1e-6);
+    await expect(field.queryAsync(batch, new Float32Array(3))).rejects.toThrow(/out holds/);
+    field.dispose();
+    expect(pool.readyWorkers(field.poolId)).toBe(0);
+    await pool.terminate();
+  }, 90_000);
 });

@@ -204,6 +204,24 @@ describe('uniformize', () => {
     expect(result.report.maxMove).toBe(0);
   });
 
+  it('gives up before solving when too few vertices match (minMatchedFraction), and not when the codes are good', () => {
+    const prior = smoothOffset(sample.scene.priorFlame, 0.008);
+    // Codes off by 0.2 (seif-lite v1's measured code error; ~4 cm of template) over most of the face (template
+    // X code below 0.65): only the other side's vertices can match.
+    const codes = Float32Array.from(surface.codes);
+    for (let i = 0; i < codes.length / 3; i++) if (codes[3 * i]! > 0 && codes[3 * i]! < 0.65) codes[3 * i + 1] = codes[3 * i + 1]! + 0.2;
+    const hopeless = uniformize(model, prior, { ...surface, codes }, { minMatchedFraction: 0.5 });
+    expect(hopeless.report.skipped).toBe(true);
+    expect(hopeless.report.matched).toBeLessThan(0.5 * hopeless.report.eligible);
+    expect(hopeless.report.iterations).toBe(0);
+    expect(hopeless.vertices).toEqual(prior);
+    expect(hopeless.vertices).not.toBe(prior);
+    const good = uniformize(model, prior, surface, { minMatchedFraction: 0.5 });
+    expect(good.report.skipped).toBe(false);
+    expect(good.report.matched).toBeGreaterThan(0.95 * good.report.eligible);
+    expect(good.report.iterations).toBeGreaterThan(0);
+  });
+
   it('checks its inputs', () => {
     expect(() => uniformize(model, new Float32Array(9), surface)).toThrow(/frameVertices/);
     expect(() => uniformize(model, sample.scene.priorFlame, { ...surface, codes: new Float32Array(3) })).toThrow(/codes/);

@@ -121,26 +121,33 @@ export function signedVolume(mesh: IndexedMesh): number {
   return six / 6;
 }
 
-/** Drops vertices no triangle uses (indices remapped, order kept). */
+/** Drops vertices no triangle uses (indices remapped; vertices in order of first use). */
 export function compactMesh(positions: Float32Array, indices: Uint32Array): IndexedMesh {
+  return compactWithSource(positions, indices).mesh;
+}
+
+/** compactMesh, plus each kept vertex's index in `positions` (callers that carry per-vertex data across). */
+export function compactWithSource(positions: Float32Array, indices: Uint32Array): { mesh: IndexedMesh; source: Uint32Array } {
   const nv = positions.length / 3;
   const remap = new Int32Array(nv).fill(-1);
+  // Numbered in order of first use by a triangle.
+  const used = new Uint32Array(nv);
   let count = 0;
   for (let t = 0; t < indices.length; t++) {
     const v = indices[t]!;
-    if (remap[v]! < 0) remap[v] = count++;
+    if (remap[v]! < 0) { remap[v] = count; used[count++] = v; }
   }
+  const source = used.slice(0, count);
   const out = new Float32Array(count * 3);
-  for (let v = 0; v < nv; v++) {
-    const n = remap[v]!;
-    if (n < 0) continue;
+  for (let n = 0; n < count; n++) {
+    const v = source[n]!;
     out[n * 3] = positions[v * 3]!;
     out[n * 3 + 1] = positions[v * 3 + 1]!;
     out[n * 3 + 2] = positions[v * 3 + 2]!;
   }
   const idx = new Uint32Array(indices.length);
   for (let t = 0; t < indices.length; t++) idx[t] = remap[indices[t]!]!;
-  return { positions: out, indices: idx };
+  return { mesh: { positions: out, indices: idx }, source };
 }
 
 function findRoot(parent: Int32Array, v: number): number {
@@ -447,9 +454,10 @@ export interface DecimateOptions {
 
 /**
  * Quadric decimation with meshoptimizer's simplifier (WebAssembly, already used by @seif/flame's GLB export).
- * Stops at `ratio` or at `maxError`, whichever comes first; returns the error reached, in mesh units.
+ * Stops at `ratio` or at `maxError`, whichever comes first; returns the error reached, in mesh units, and each
+ * kept vertex's index in the input.
  */
-export async function decimateMesh(mesh: IndexedMesh, options: DecimateOptions = {}): Promise<{ mesh: IndexedMesh; error: number }> {
+export async function decimateMesh(mesh: IndexedMesh, options: DecimateOptions = {}): Promise<{ mesh: IndexedMesh; error: number; source: Uint32Array }> {
   const ratio = options.ratio ?? 0.5;
   const maxError = options.maxError ?? 0.001;
   if (!(ratio > 0 && ratio <= 1)) throw new RangeError(`decimateMesh: ratio must be in (0, 1] (got ${ratio})`);
@@ -458,5 +466,6 @@ export async function decimateMesh(mesh: IndexedMesh, options: DecimateOptions =
   const flags: ('ErrorAbsolute' | 'LockBorder')[] = ['ErrorAbsolute'];
   if (options.lockBorder ?? true) flags.push('LockBorder');
   const [indices, error] = MeshoptSimplifier.simplify(mesh.indices, mesh.positions, 3, target, maxError, flags);
-  return { mesh: compactMesh(mesh.positions, indices), error };
+  // Collapses only drop vertices (the kept ones keep their positions): `source` maps per-vertex data across.
+  return { ...compactWithSource(mesh.positions, indices), error };
 }

@@ -20,6 +20,7 @@ import { renderPriorMaps } from '../render/prior-maps.js';
 import type { FitOutput } from '../stages/fit.js';
 import { cropToFrameAffine, seifFrameTransform } from '../stages/normalise.js';
 import type { SeifInputMaps } from './network.js';
+import { SILHOUETTE_EXTENSION, silhouetteBound } from './silhouette.js';
 
 export interface SeifInputsRequest {
   /** The decoded photo. */
@@ -45,6 +46,8 @@ export interface SeifInputs {
   fitFrameToImage: Affine2D;
   /** Network frame (X, Y) -> photo pixels. */
   frameToImage: Affine2D;
+  /** size x size over the network crop: 1 where the person may be (silhouette.ts: the dilated, extended mask). */
+  silhouette: Uint8Array;
 }
 
 /** Moves a mesh in Z so that its Z range is centred at 0; returns the shift. */
@@ -110,12 +113,21 @@ export async function prepareSeifInputs(request: SeifInputsRequest): Promise<Sei
   const floats = warpAffineToTensor(image, cropToImage, size, size, undefined, { border: 'zero', scale: 255 });
   const rgb = Uint8Array.from(floats, (x) => Math.max(0, Math.min(255, Math.round(x))));
   // Binary, like the renders' mask (nearest photo pixel); the training augmentation softens and shifts edges.
+  // The silhouette bound's mask is the same, but continues past the photo's edge (clamped: silhouette.ts).
   const mask = new Uint8Array(size * size);
+  const extended = new Uint8Array(size * size);
+  const photoPixelsPerCropPixel = Math.sqrt(Math.abs(cropToImage[0] * cropToImage[4] - cropToImage[1] * cropToImage[3]));
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
       const x = Math.floor(cropToImage[0] * (u + 0.5) + cropToImage[1] * (v + 0.5) + cropToImage[2]);
       const y = Math.floor(cropToImage[3] * (u + 0.5) + cropToImage[4] * (v + 0.5) + cropToImage[5]);
-      if (x >= 0 && y >= 0 && x < image.width && y < image.height && person[y * image.width + x]! >= 128) mask[v * size + u] = 255;
+      const cx = Math.min(image.width - 1, Math.max(0, x)), cy = Math.min(image.height - 1, Math.max(0, y));
+      const inPhoto = cx === x && cy === y;
+      // Beyond SILHOUETTE_EXTENSION crop pixels past the edge nothing is allowed (the surface is capped there).
+      if (!inPhoto && Math.hypot(cx - x, cy - y) > SILHOUETTE_EXTENSION * photoPixelsPerCropPixel) continue;
+      if (person[cy * image.width + cx]! < 128) continue;
+      extended[v * size + u] = 255;
+      if (inPhoto) mask[v * size + u] = 255;
     }
   }
   const prior = new Float32Array(fit.frameVertices.length);
@@ -126,5 +138,8 @@ export async function prepareSeifInputs(request: SeifInputsRequest): Promise<Sei
   }
   const zShift = centreDepth(prior);
   const maps = renderPriorMaps(prior, fit.model.faces, size);
-  return { maps: { rgb, flameNormal: maps.normal, flameDepth: maps.depth, mask }, prior, scale, offset, zShift, fitFrameToImage, frameToImage };
+  return {
+    maps: { rgb, flameNormal: maps.normal, flameDepth: maps.depth, mask }, prior, scale, offset, zShift, fitFrameToImage, frameToImage,
+    silhouette: silhouetteBound(extended, size),
+  };
 }

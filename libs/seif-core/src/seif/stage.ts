@@ -15,15 +15,16 @@ import { type HeadModel, evaluatorFor } from '@seif/flame';
 import type { Affine2D, RgbImage } from '../image/image.js';
 import { extractSurface } from '../implicit/extract-surface.js';
 import type { IndexedMesh } from '../implicit/marching-cubes.js';
-import { evaluateOccupancyGrid } from '../implicit/occupancy-grid.js';
+import { type OccupancyGrid, evaluateOccupancyGrid } from '../implicit/occupancy-grid.js';
 import { SeifError } from '../pipeline/errors.js';
 import { type Stage, type StageContext, reportProgress, throwIfAborted } from '../pipeline/stage.js';
 import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import type { FitOutput } from '../stages/fit.js';
-import { type SkinnedHair, bindHair, extractHair } from '../uniform/hair.js';
+import { type SkinnedHair, bindHair, extractHair, simplifyHair } from '../uniform/hair.js';
 import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
 import { type UniformizeReport, uniformize } from '../uniform/uniformize.js';
 import { prepareSeifInputs, toFitFrame } from './inputs.js';
+import { carveOutsideSilhouette } from './silhouette.js';
 import type { SeifNetwork } from './network.js';
 import { projectedVertexColors } from './vertex-colors.js';
 
@@ -35,6 +36,8 @@ export interface SeifStageOptions {
   coarse?: number;
   /** Points per decoder call (default 65536). */
   batchSize?: number;
+  /** Occupancy iso level of the surface (default: the weights' calibrated level, SeifNetwork.surfaceLevel). */
+  level?: number;
 }
 
 export interface SeifStageInput {
@@ -69,9 +72,13 @@ export interface SeifResult {
   restOffsets: Float32Array;
   hair: SeifHair | undefined;
   uniformizeReport: UniformizeReport;
-  /** True when too few FLAME vertices found a code match (MIN_TARGETED_FRACTION): the head is the fit's. */
+  /** True when too few FLAME vertices found (or kept) a code match (MIN_TARGETED_FRACTION): the head is the fit's. */
   uniformizeSkipped: boolean;
-  grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
+  grid: {
+    resolution: number; coarse: number; level: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number;
+    /** Evaluated points off the person (silhouette.ts) whose non-zero occupancy was zeroed. */
+    carvedBySilhouette: number;
+  };
   /** Milliseconds per sub-step. */
   ms: Record<string, number>;
   /** The fit's frame (X, Y), where every output lives, -> photo pixels. */
@@ -84,7 +91,7 @@ export interface SeifResult {
  */
 export const SEIF_DEFAULT_RESOLUTION = 128;
 
-/** Uniformization is kept only when at least this fraction of the face/ear vertices found a target. */
+/** Uniformization runs only when at least this fraction of the face/ear vertices found a code match, and is kept only when as many kept their target. */
 export const MIN_TARGETED_FRACTION = 0.5;
 
 /** Metres per SeIF-frame unit of a fit: model x (m) -> frame X = scale / 2 * x. */
@@ -131,45 +138,59 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     progress(0.1, 'implicit surface');
     throwIfAborted(context, this.name);
 
-    // 2. Occupancy, coarse to fine; codes from the semantic field of the (depth-centred) fit.
+    // 2. Occupancy, coarse to fine, bounded by the photo's silhouette; codes from the semantic field of the
+    // (depth-centred) fit. queryAsync: the field shares each batch with a worker thread (128^3, 2 idle cores:
+    // occupancy ~2.0 -> ~1.4 s; no gain, a little more CPU, when another process holds the second core).
     const field = semanticFieldForHead(model, inputs.prior);
-    let decoderCalls = 0;
-    const grid = await evaluateOccupancyGrid(async (points) => {
-      decoderCalls++;
-      return closeAtBox((await network.decode(feature, points, field.query(points))).occupancy, points);
-    }, {
-      resolution: this.options.resolution ?? SEIF_DEFAULT_RESOLUTION,
-      coarse: this.options.coarse ?? 64,
-      batchSize: this.options.batchSize ?? 65536,
-      ...(context?.signal ? { signal: context.signal } : {}),
-      onProgress: (f) => progress(0.1 + 0.55 * f, 'implicit surface'),
-    });
-    lap('occupancy');
+    let grid: OccupancyGrid, surface: IndexedMesh, codes: Float32Array;
+    let decoderCalls = 0, carved = 0;
+    try {
+      grid = await evaluateOccupancyGrid(async (points) => {
+        decoderCalls++;
+        const occupancy = closeAtBox((await network.decode(feature, points, await field.queryAsync(points))).occupancy, points);
+        carved += carveOutsideSilhouette(occupancy, points, inputs.silhouette, network.imageSize);
+        return occupancy;
+      }, {
+        resolution: this.options.resolution ?? SEIF_DEFAULT_RESOLUTION,
+        coarse: this.options.coarse ?? 64,
+        batchSize: this.options.batchSize ?? 65536,
+        level: this.options.level ?? network.surfaceLevel,
+        ...(context?.signal ? { signal: context.signal } : {}),
+        onProgress: (f) => progress(0.1 + 0.55 * f, 'implicit surface'),
+      });
+      lap('occupancy');
 
-    // 3. Surface.
-    const { mesh: surface } = await extractSurface(grid);
-    if (surface.indices.length === 0) throw new SeifError('INTERNAL', 'seif: the implicit function produced no surface at the 0.5 level.');
-    lap('surface');
-    progress(0.75, 'uniformization');
-    throwIfAborted(context, this.name);
+      // 3. Surface.
+      ({ mesh: surface } = await extractSurface(grid));
+      if (surface.indices.length === 0) throw new SeifError('INTERNAL', `seif: the implicit function produced no surface at the ${grid.level} level.`);
+      lap('surface');
+      progress(0.75, 'uniformization');
+      throwIfAborted(context, this.name);
 
-    // 4. Refined codes at the surface vertices, then uniformization.
-    const codes = new Float32Array(surface.positions.length);
-    const batch = this.options.batchSize ?? 65536;
-    for (let start = 0; start < surface.positions.length; start += 3 * batch) {
-      const points = surface.positions.subarray(start, Math.min(surface.positions.length, start + 3 * batch));
-      codes.set((await network.decode(feature, points, field.query(points))).code, start);
+      // 4. Refined codes at the surface vertices, then uniformization.
+      codes = new Float32Array(surface.positions.length);
+      const batch = this.options.batchSize ?? 65536;
+      for (let start = 0; start < surface.positions.length; start += 3 * batch) {
+        const points = surface.positions.subarray(start, Math.min(surface.positions.length, start + 3 * batch));
+        codes.set((await network.decode(feature, points, await field.queryAsync(points))).code, start);
+      }
+    } finally {
+      // Free the worker threads' copies of the field's mesh now (also on failure), not at garbage collection.
+      field.dispose();
     }
     lap('codes');
     const metresPerUnit = metresPerFrameUnit(fit) / inputs.scale;
     // Scalp and neck have no codes: snap them onto a surface within 0.015 (~4 mm), more than the hair threshold
     // (0.01), so bare skin is not mistaken for a thin layer of hair and FLAME does not poke through short hair.
-    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, { metresPerUnit, snapDistance: 0.015 });
     // Too few code matches means the refined codes cannot be trusted on this photo (seif-lite v1's code error is
     // ~0.2 template units, far above the 0.03 match radius): a handful of targets then drags the whole mesh
-    // (measured on held-out renders: face error 6 -> 13 mm). Keep the fit's head; the hair still comes from SeIF.
-    const uniformized0 = uniform.report.targeted >= MIN_TARGETED_FRACTION * uniform.report.eligible ? uniform.vertices : Float32Array.from(inputs.prior);
-    const uniformizeSkipped = uniformized0 !== uniform.vertices;
+    // (measured on held-out renders: face error 6 -> 13 mm). Then the fit's head is kept, and the solve is not even
+    // run; the hair still comes from SeIF.
+    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, {
+      metresPerUnit, snapDistance: 0.015, minMatchedFraction: MIN_TARGETED_FRACTION,
+    });
+    const uniformizeSkipped = uniform.report.skipped || uniform.report.targeted < MIN_TARGETED_FRACTION * uniform.report.eligible;
+    const uniformized0 = uniformizeSkipped ? Float32Array.from(inputs.prior) : uniform.vertices;
     lap('uniformize');
     progress(0.88, 'hair');
 
@@ -187,16 +208,22 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     let hair: SeifHair | undefined;
     const extracted = extractHair(model, uniformized, surface);
     if (extracted.mesh.indices.length > 0) {
-      const mesh = { positions: extracted.mesh.positions, indices: extracted.mesh.indices };
-      const skinned = bindHair(model, uniformized, extracted.mesh, transforms);
-      const { colors, seen } = projectedVertexColors({ positions: mesh.positions, occluder: surface, photo: input.image, frameToImage: inputs.fitFrameToImage });
+      // Decimated first: binding, colouring and export all cost per hair vertex.
+      const simplified = await simplifyHair(extracted.mesh);
+      const mesh = { positions: simplified.positions, indices: simplified.indices };
+      lap('hairExtract');
+      const skinned = bindHair(model, uniformized, simplified, transforms);
+      lap('hairBind');
+      const { colors, seen } = projectedVertexColors({
+        positions: mesh.positions, indices: mesh.indices, occluder: surface, photo: input.image, person: input.person, frameToImage: inputs.fitFrameToImage,
+      });
       hair = { mesh, skinned, colors, seen };
-    }
-    lap('hair');
+      lap('hairColor');
+    } else lap('hairExtract');
 
     return {
       surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, uniformizeSkipped, frameToImage: inputs.fitFrameToImage, ms,
-      grid: { resolution: grid.resolution, coarse: grid.coarseResolution, pointsEvaluated: grid.pointsEvaluated, denseEquivalent: grid.denseEquivalent, decoderCalls },
+      grid: { resolution: grid.resolution, coarse: grid.coarseResolution, level: grid.level, pointsEvaluated: grid.pointsEvaluated, denseEquivalent: grid.denseEquivalent, decoderCalls, carvedBySilhouette: carved },
     };
   }
 }

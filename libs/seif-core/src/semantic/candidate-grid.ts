@@ -4,7 +4,7 @@
  *
  * Two facts make most queries cheap:
  *  - A code is 0 unless the closest triangle is within the cutoff and is a region triangle (one with a vertex of
- *    region weight > 0): every vertex of any other triangle has weight 0, so the interpolated weight is 0 too.
+ *    non-zero region weight): every vertex of any other triangle has weight 0, so the interpolated weight is 0 too.
  *  - Points arrive in cells of space (the occupancy grid's 8^3 bricks, marching-cubes order), so per-cell work is
  *    shared by many points.
  *
@@ -26,8 +26,9 @@
  */
 import { type ClosestHit, TriangleBvh, closestPointOnTriangle } from '@seif/flame/geometry/bvh';
 
-/** Fine voxels per block edge. */
-const BLOCK = 4;
+/** Fine voxels per block edge: 1 << BLOCK_SHIFT (4: blocks of 1/16 at the default voxel; 2 measured no better). */
+const BLOCK_SHIFT = 2;
+const BLOCK = 1 << BLOCK_SHIFT;
 /** Buckets of a voxel's list, by distance to its centre. */
 const BUCKETS = 16;
 /** Voxel states in `voxels` (>= 0: offset of the voxel's list in the pools). */
@@ -85,6 +86,7 @@ export class CandidateGrid {
   private used = 0;
   private readonly scratchTris: Int32Array;
   private readonly scratchD2: Float64Array;
+  private readonly scratchBucket: Uint8Array;
   private readonly probe: ClosestHit = { distanceSq: Infinity, triangle: -1, x: NaN, y: NaN, z: NaN };
   private readonly q = new Float64Array(3);
   /** Triangle of the previous query (coherence bound of the BVH fallback), -1 if none. */
@@ -151,6 +153,7 @@ export class CandidateGrid {
     this.keys = new Float64Array(1 << 16);
     this.scratchTris = new Int32Array(m);
     this.scratchD2 = new Float64Array(m);
+    this.scratchBucket = new Uint8Array(m);
   }
 
   /** Number of blocks (block ids run from 0 to this - 1). */
@@ -162,7 +165,7 @@ export class CandidateGrid {
   blockOf(x: number, y: number, z: number): number {
     const fx = (x - this.ox) * this.invSize, fy = (y - this.oy) * this.invSize, fz = (z - this.oz) * this.invSize;
     if (!(fx >= 0 && fy >= 0 && fz >= 0 && fx < this.nx && fy < this.ny && fz < this.nz)) return -1;
-    return ((fx | 0) >> 2) + this.bx * (((fy | 0) >> 2) + this.by * ((fz | 0) >> 2));
+    return ((fx | 0) >> BLOCK_SHIFT) + this.bx * (((fy | 0) >> BLOCK_SHIFT) + this.by * ((fz | 0) >> BLOCK_SHIFT));
   }
 
   /**
@@ -175,9 +178,9 @@ export class CandidateGrid {
     // Negated comparisons so NaN coordinates land here too (code 0, as the BVH search gives them).
     if (!(fx >= 0 && fy >= 0 && fz >= 0 && fx < this.nx && fy < this.ny && fz < this.nz)) { hit.triangle = -1; return; }
     const ix = fx | 0, iy = fy | 0, iz = fz | 0;
-    const block = (ix >> 2) + this.bx * ((iy >> 2) + this.by * (iz >> 2));
+    const block = (ix >> BLOCK_SHIFT) + this.bx * ((iy >> BLOCK_SHIFT) + this.by * (iz >> BLOCK_SHIFT));
     let state = this.blocks[block]!;
-    if (state === BLOCK_UNKNOWN) state = this.classifyBlock(block, ix >> 2, iy >> 2, iz >> 2);
+    if (state === BLOCK_UNKNOWN) state = this.classifyBlock(block, ix >> BLOCK_SHIFT, iy >> BLOCK_SHIFT, iz >> BLOCK_SHIFT);
     if (state === BLOCK_ZERO) { hit.triangle = -1; return; }
     const v = ix + this.nx * (iy + this.ny * iz);
     let slot = this.voxels[v]!;
@@ -296,7 +299,7 @@ export class CandidateGrid {
     this.tris[slot] = n;
     // Bucket order by key (a counting sort: O(n), where a full sort was the dearest part of a build). The scan
     // only needs "no later entry has a key below this one's bucket floor": keys[slot] holds the bucket width.
-    const d2 = this.scratchD2, t = this.scratchTris, counts = this.bucketCounts;
+    const d2 = this.scratchD2, t = this.scratchTris, counts = this.bucketCounts, bucketOf = this.scratchBucket;
     let kmin = Infinity, kmax = -Infinity;
     for (let a = 0; a < n; a++) {
       const key = Math.sqrt(d2[a]!);
@@ -307,12 +310,18 @@ export class CandidateGrid {
     const width = (kmax - kmin) / BUCKETS;
     const scale = width > 0 ? 1 / width : 0;
     counts.fill(0);
-    for (let a = 0; a < n; a++) counts[Math.min(BUCKETS - 1, ((d2[a]! - kmin) * scale) | 0)]!++;
-    for (let b = 0, at = slot + 1; b < BUCKETS; b++) { const c = counts[b]!; counts[b] = at; at += c; }
     for (let a = 0; a < n; a++) {
-      const at = counts[Math.min(BUCKETS - 1, ((d2[a]! - kmin) * scale) | 0)]!++;
-      this.tris[at] = t[a]!;
-      this.keys[at] = d2[a]!;
+      let b = ((d2[a]! - kmin) * scale) | 0;
+      if (b >= BUCKETS) b = BUCKETS - 1;
+      bucketOf[a] = b;
+      counts[b]!++;
+    }
+    for (let b = 0, at = slot + 1; b < BUCKETS; b++) { const c = counts[b]!; counts[b] = at; at += c; }
+    const tris = this.tris, keys = this.keys;
+    for (let a = 0; a < n; a++) {
+      const at = counts[bucketOf[a]!]!++;
+      tris[at] = t[a]!;
+      keys[at] = d2[a]!;
     }
     // Slack for rounding in the bucket assignment.
     this.keys[slot] = width * (1 + 1e-9) + 1e-15;

@@ -9,7 +9,8 @@
  *
  * Workers start on the first parallel batch and join once their replica is built (a few hundred ms: the TypeScript
  * loader compiles the module graph); until then, and whenever a worker fails, the calling thread does the work
- * alone, so results never depend on workers. Workers are unref'd: an idle pool does not keep the process alive.
+ * alone, so results never depend on workers. Workers are unref'd while idle (ref'd only while a batch waits for
+ * them): an idle pool does not keep the process alive.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -126,13 +127,13 @@ export class SemanticWorkerPool {
         process.emitWarning(`semantic field workers unavailable, querying on one thread: ${error instanceof Error ? error.message : String(error)}`, 'SeifWarning');
         return;
       }
-      worker.unref();
       const w: PoolWorker = { worker, ready: new Set(), sent: new Set(), pending: undefined, alive: true };
       worker.on('message', (reply: WorkerReply) => {
         if (reply.type === 'ready') w.ready.add(reply.id);
         else if (w.pending && reply.job === w.pending.job) {
           const { resolve, reject } = w.pending;
           w.pending = undefined;
+          worker.unref();
           if (reply.type === 'done') resolve();
           else reject(new Error(`semantic field worker failed: ${reply.message}`));
         }
@@ -153,6 +154,9 @@ export class SemanticWorkerPool {
       };
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`semantic field worker exited with code ${code}`)));
+      // After the listeners: adding a 'message' listener refs the worker again (Node 20), and a ref'd idle pool
+      // kept every process that ever used queryAsync from exiting.
+      worker.unref();
       this.workers.push(w);
     }
   }
@@ -182,15 +186,15 @@ export class SemanticWorkerPool {
     const job = ++this.job;
     const finished = helpers.map((w) => new Promise<void>((resolve, reject) => {
       w.pending = { job, resolve, reject };
+      // Ref'd while it owes us chunks: otherwise a script whose only work left is this await would just exit.
+      w.worker.ref();
       w.worker.postMessage({ type: 'run', id: field.poolId, job, points: this.points, codes: this.codes, counter: this.counter, count } satisfies WorkerRequest);
     }));
     runChunks(field, sharedPoints, sharedCodes, counter, count);
-    try {
-      await Promise.all(finished);
-    } catch {
-      // A worker died mid-batch: its chunks may be unwritten. Redo the whole batch here (same answer, just slower).
-      field.query(sharedPoints, sharedCodes);
-    }
+    // allSettled, not all: the buffers must be quiet before they are reused, even after a failure.
+    const settled = await Promise.allSettled(finished);
+    // A worker failed or died mid-batch: its chunks may be unwritten. Redo the batch here (same codes, slower).
+    if (settled.some((r) => r.status === 'rejected')) field.query(sharedPoints, sharedCodes);
     out.set(sharedCodes);
     return out;
   }

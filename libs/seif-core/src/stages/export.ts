@@ -108,7 +108,7 @@ export interface ExportInput {
 /** What PARAMS records about a SeIF reconstruction. */
 export interface SeifInfo {
   weights: { id: string; version: string; sha256: { encoder: string; decoder: string } };
-  grid: { resolution: number; coarse: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number };
+  grid: { resolution: number; coarse: number; level: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number; carvedBySilhouette: number };
   surface: { vertices: number; triangles: number };
   uniformize: { eligible: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined; skipped: boolean };
   hair: { vertices: number; triangles: number; seenInPhoto: number } | null;

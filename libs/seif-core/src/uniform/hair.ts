@@ -16,6 +16,7 @@
  */
 import type { HeadModel } from '@seif/flame';
 import { type ClosestHit, TriangleBvh } from '@seif/flame/geometry/bvh';
+import { compactWithSource, decimateMesh } from '../implicit/mesh-cleanup.js';
 import { skinPoints, unskinPoints } from './skinning.js';
 
 export interface HairOptions {
@@ -96,28 +97,18 @@ export function extractHair(
   }
 
   // 3. Keep the large pieces; compact their vertices.
-  const remap = new Int32Array(n).fill(-1);
-  const source: number[] = [];
-  const faces: number[] = [];
-  let droppedFaces = 0;
+  const kept = new Uint32Array(3 * m);
+  let keptLength = 0, droppedFaces = 0;
   for (let f = 0; f < m; f++) {
     if (!hairFace[f]) continue;
     if (size[find(I[3 * f]!)]! < minFaces) { droppedFaces++; continue; }
-    for (let c = 0; c < 3; c++) {
-      const v = I[3 * f + c]!;
-      if (remap[v]! < 0) { remap[v] = source.length; source.push(v); }
-      faces.push(remap[v]!);
-    }
+    kept[keptLength++] = I[3 * f]!; kept[keptLength++] = I[3 * f + 1]!; kept[keptLength++] = I[3 * f + 2]!;
   }
-  const positions = new Float32Array(3 * source.length);
-  for (let i = 0; i < source.length; i++) {
-    const v = source[i]!;
-    positions[3 * i] = P[3 * v]!; positions[3 * i + 1] = P[3 * v + 1]!; positions[3 * i + 2] = P[3 * v + 2]!;
-  }
-  const mesh: HairMesh = { positions, indices: Uint32Array.from(faces), source: Uint32Array.from(source) };
+  const compact = compactWithSource(P, kept.subarray(0, keptLength));
+  const mesh: HairMesh = { ...compact.mesh, source: compact.source };
   return {
     mesh,
-    report: { faces: faces.length / 3, vertices: source.length, components, droppedComponents, droppedFaces, ms: Math.round(performance.now() - t0) },
+    report: { faces: keptLength / 3, vertices: mesh.source.length, components, droppedComponents, droppedFaces, ms: Math.round(performance.now() - t0) },
   };
 }
 
@@ -168,8 +159,15 @@ export function hairSkinWeights(model: HeadModel, flameVertices: Float32Array, p
   const W = model.skinWeights;
   const n = positions.length / 3;
   const weights = new Float32Array(n * J);
+  // Hair vertices come in surface order, so the previous vertex's closest point is near: its distance to this
+  // vertex bounds the search from the start (a true bound, it lies on a kept triangle), which prunes most of the
+  // BVH. Slack for rounding; unbounded again in the (unexpected) case it finds nothing.
+  let px = NaN, py = NaN, pz = NaN;
   for (let i = 0; i < n; i++) {
-    bvh.closestPoint(positions[3 * i]!, positions[3 * i + 1]!, positions[3 * i + 2]!, hit);
+    const x = positions[3 * i]!, y = positions[3 * i + 1]!, z = positions[3 * i + 2]!;
+    const bound = i > 0 ? ((x - px) ** 2 + (y - py) ** 2 + (z - pz) ** 2) * (1 + 1e-6) + 1e-12 : Infinity;
+    if (bvh.closestPoint(x, y, z, hit, bound).triangle < 0) bvh.closestPoint(x, y, z, hit);
+    px = hit.x; py = hit.y; pz = hit.z;
     const a = faces[3 * hit.triangle]!, b = faces[3 * hit.triangle + 1]!, c = faces[3 * hit.triangle + 2]!;
     barycentric(flameVertices, a, b, c, hit.x, hit.y, hit.z);
     let sum = 0;
@@ -183,6 +181,30 @@ export function hairSkinWeights(model: HeadModel, flameVertices: Float32Array, p
     else weights[i * J] = 1;
   }
   return weights;
+}
+
+/** How far simplifyHair decimates: fraction of triangles kept (default 0.25) and largest deviation (frame units). */
+export interface SimplifyHairOptions {
+  /** Default 0.25: hair 1 voxel thick at 128^3 keeps its silhouette; bind, colour and export scale with it. */
+  ratio?: number;
+  /**
+   * Default 0.0015 frame units (~0.4 mm at 0.27 m per unit): a fifth of a 128^3 voxel, below what Taubin
+   * smoothing already moves marching-cubes vertices.
+   */
+  maxError?: number;
+}
+
+/**
+ * Hair with fewer triangles (meshoptimizer quadric decimation, open borders locked so the hairline stays where
+ * extraction put it and no gap opens against the head). Marching cubes spends many triangles on smooth hair:
+ * binding, colouring and export cost per vertex, and a quarter of them draw the same shape. `source` still maps
+ * each vertex to the surface.
+ */
+export async function simplifyHair(hair: HairMesh, options: SimplifyHairOptions = {}): Promise<HairMesh> {
+  if (hair.indices.length === 0) return hair;
+  const { mesh, source } = await decimateMesh(hair, { ratio: options.ratio ?? 0.25, maxError: options.maxError ?? 0.0015, lockBorder: true });
+  for (let i = 0; i < source.length; i++) source[i] = hair.source[source[i]!]!;
+  return { ...mesh, source };
 }
 
 /** Hair bound to FLAME's skeleton: rest positions (unposed from the fitted pose) and skin weights. */

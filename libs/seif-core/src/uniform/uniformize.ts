@@ -75,6 +75,11 @@ export interface UniformizeOptions {
   snapMasks?: readonly string[];
   /** Masks that carry codes (default SEMANTIC_REGION_MASKS: face and ears). */
   masks?: readonly string[];
+  /**
+   * Give up, returning the fit unchanged (report.skipped), when fewer than this fraction of the eligible vertices
+   * found a code match (default 0: never). Checked right after matching, so a hopeless surface costs no solve.
+   */
+  minMatchedFraction?: number;
   /** Metres per frame unit, to report moves in mm (optional). */
   metresPerUnit?: number;
   /** Conjugate-gradient settings. */
@@ -101,6 +106,10 @@ export const VERTEX_STATUS = Object.freeze({
 export interface UniformizeReport {
   /** Region vertices eligible for matching. */
   eligible: number;
+  /** Code matches before any rejection. */
+  matched: number;
+  /** True when matched < minMatchedFraction * eligible: no solve ran, the vertices are the fit's. */
+  skipped: boolean;
   /** Vertices pulled toward a target in the final solve (snaps included). */
   targeted: number;
   /** Eligible vertices without a target: noMatch + rejectedMove + rejectedResidual + rejectedFold. */
@@ -367,6 +376,15 @@ export function uniformize(model: HeadModel, frameVertices: Float32Array, surfac
     status[v] = VERTEX_STATUS.targeted;
   }
 
+  if (matched < (options.minMatchedFraction ?? 0) * cache.eligible.length) {
+    const report: UniformizeReport = {
+      eligible: cache.eligible.length, matched, skipped: true, targeted: 0, rejected: noMatch, noMatch, rejectedMove: 0, rejectedResidual: 0,
+      rejectedFold: 0, snapped: 0, meanMove: 0, maxMove: 0, ...(options.metresPerUnit ? { meanMoveMm: 0, maxMoveMm: 0 } : {}),
+      iterations: 0, ms: Math.round(performance.now() - t0),
+    };
+    return { vertices: Float32Array.from(frameVertices), status, report };
+  }
+
   // 3. Moves far above the robust median are rejected.
   let rejectedMove = 0;
   // The move rule only catches gross mismatches: genuine corrections vary over the face (a bump the fit missed,
@@ -436,7 +454,7 @@ export function uniformize(model: HeadModel, frameVertices: Float32Array, surfac
   for (let v = 0; v < n; v++) if (w[v]! > 0) targeted++;
   const mm = options.metresPerUnit;
   const report: UniformizeReport = {
-    eligible: cache.eligible.length, targeted, rejected: noMatch + rejectedMove + rejectedResidual + rejectedFold,
+    eligible: cache.eligible.length, matched, skipped: false, targeted, rejected: noMatch + rejectedMove + rejectedResidual + rejectedFold,
     noMatch, rejectedMove, rejectedResidual, rejectedFold, snapped,
     meanMove: sum / n, maxMove: max,
     ...(mm ? { meanMoveMm: (1000 * mm * sum) / n, maxMoveMm: 1000 * mm * max } : {}),
