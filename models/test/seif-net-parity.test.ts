@@ -118,6 +118,34 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
     }
   });
 
+  it('fine-tunes from a checkpoint with framing jitter, and the jitter moves image and points together', { timeout: 120_000 }, () => {
+    const run = path.join(dir, 'run');
+    if (!existsSync(path.join(run, 'checkpoint.pt'))) throw new Error('needs the first test\'s run');
+    const tuned = path.join(dir, 'tuned');
+    python(['train.py', '--init', path.join(run, 'checkpoint.pt'), '--data', path.join(dir, 'data'), '--steps', '2', '--out', tuned, '--batch-size', '2', '--points', '512', '--framing-jitter', '0.05', '--no-export'], 100_000);
+    const metrics = JSON.parse(readFileSync(path.join(tuned, 'metrics.json'), 'utf8'));
+    expect(metrics.init.step).toBe(3);
+    expect(metrics.framing_jitter).toBe(0.05);
+    // On the sphere shards every point inside the sphere projects onto its silhouette (the mask), and the shards'
+    // points all lie inside the crop: a jitter that moved the points and the image differently would break that.
+    const check = [
+      'import sys, numpy as np, torch',
+      'from dataset import split_shards, ShardDataset',
+      `train, _ = split_shards(${JSON.stringify(path.join(dir, 'data'))}, 1)`,
+      'ds = ShardDataset(train, ["rgb", "flame_normal", "flame_depth", "mask"], 64, 512, seed=1, framing_jitter=0.08)',
+      'worst = 1.0',
+      'for k in range(8):',
+      '    img, pts, occ, _, _ = ds[k % len(ds)]',
+      '    u = ((pts[:, 0] + 0.5) * 64).long().clamp(0, 63); v = ((0.5 - pts[:, 1]) * 64).long().clamp(0, 63)',
+      '    ins = occ > 0.5',
+      '    worst = min(worst, float((img[7][v[ins], u[ins]] > 0.5).float().mean()))',
+      'print(worst)',
+    ].join('\n');
+    const worst = Number(python(['-c', check], 60_000).trim());
+    // A pixel of bilinear blur at the silhouette's edge is allowed; a 1-pixel shift would already cost more.
+    expect(worst).toBeGreaterThan(0.93);
+  });
+
   it('calibrate.py writes a surface level chosen on the val shard into seif-net.json, and the spec reader keeps it', { timeout: 120_000 }, () => {
     const run = path.join(dir, 'run');
     if (!existsSync(path.join(run, 'checkpoint.pt'))) throw new Error('needs the previous test\'s run');

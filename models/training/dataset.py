@@ -103,10 +103,13 @@ class ShardDataset(torch.utils.data.Dataset):
     `points` points are drawn per access (without replacement when the shard has enough), so epochs differ.
     `zero_channels` blanks channels for ablations without changing the network's input width.
     `augment` jitters the RGB channels photometrically and the mask's edge (training only).
+    `framing_jitter` (training only; 0 = off) moves the whole sample by a random similarity of the frame, see
+    `_jitter_framing`.
     """
 
     def __init__(self, shards: Sequence[Shard], channels: Sequence[str], image_size: int, points: int,
-                 seed: int = 0, zero_channels: Sequence[str] = (), deterministic: bool = False, augment: bool = False):
+                 seed: int = 0, zero_channels: Sequence[str] = (), deterministic: bool = False, augment: bool = False,
+                 framing_jitter: float = 0.0):
         self.index = [(s, i) for s in shards for i in range(s.count)]
         self.channels = list(channels)
         self.image_size = image_size
@@ -115,6 +118,7 @@ class ShardDataset(torch.utils.data.Dataset):
         self.rng = np.random.default_rng(seed)
         self.deterministic = deterministic
         self.augment = augment
+        self.framing_jitter = framing_jitter
 
     def _augment_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """Photometric augmentation of the RGB channels only (renders are cleaner than photos): per-channel gain,
@@ -143,6 +147,30 @@ class ShardDataset(torch.utils.data.Dataset):
             p = np.pad(x, 1, mode="edge")
             x = sum(p[i:i + x.shape[0], j:j + x.shape[1]] for i in range(3) for j in range(3)) / np.float32(9)
         return x[None].astype(np.float32)
+
+    def _jitter_framing(self, img: torch.Tensor, pts: torch.Tensor):
+        """The generator frames each render from the true head's landmarks; in production the crop is framed from a
+        fit, which lands a few per cent larger or smaller and a little off centre (measured on held-out renders:
+        scale sd 0.06, offsets sd 0.011 / 0.018 frame units; libs/seif-core/src/seif/inputs.ts). So the sample is
+        moved by a random similarity of the frame, X' = k X + tx, Y' = k Y + ty, Z' = k Z: the encoder channels are
+        resampled (zeros where the new crop leaves the old one, as inference pads a crop past the photo), the depth
+        channel's values scale with Z, the points move with the frame. Occupancy labels are unchanged (same physical
+        points); the codes' distance fade is left as it was (off by a factor exp(-(k^2-1) d^2 / 0.0025), at most
+        ~20 % one fade radius from the surface), a small label noise."""
+        r, j = self.rng, self.framing_jitter
+        k = float(np.clip(np.exp(r.normal(0, j)), 1 - 2 * j, 1 + 2 * j))
+        tx, ty = float(r.normal(0, 0.2 * j)), float(r.normal(0, 0.3 * j))
+        # Output pixel (normalised u' = 2X', v' = -2Y') samples the input at u = (u' - 2 tx) / k, v = (v' + 2 ty) / k.
+        theta = torch.tensor([[1 / k, 0, -2 * tx / k], [0, 1 / k, 2 * ty / k]], dtype=torch.float32)
+        grid = F.affine_grid(theta[None], [1, *img.shape], align_corners=False)
+        img = F.grid_sample(img[None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+        o = 0
+        for c in self.channels:
+            if c == "flame_depth":
+                img[o] *= k
+            o += CHANNEL_SIZES[c]
+        pts = pts * k + torch.tensor([tx, ty, 0.0])
+        return img, pts
 
     def __len__(self):
         return len(self.index)
@@ -178,6 +206,8 @@ class ShardDataset(torch.utils.data.Dataset):
         occ = torch.from_numpy(np.asarray(a["occupancy"][i][sel], dtype=np.float32))
         cp = torch.from_numpy(np.asarray(a["codes_prior"][i][sel], dtype=np.float32))
         cg = torch.from_numpy(np.asarray(a["codes_gt"][i][sel], dtype=np.float32))
+        if self.framing_jitter > 0 and self.rng.random() < 0.8:
+            t, pts = self._jitter_framing(t, pts)
         return t, pts, occ, cp, cg
 
 

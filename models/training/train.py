@@ -133,6 +133,9 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=0,
                     help="DataLoader worker processes (decoding a sample costs ~0.05 s; 1 overlaps it with the step)")
     ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--init", help="start from this checkpoint's weights (its config, with the overrides given)")
+    ap.add_argument("--framing-jitter", type=float, default=0.0,
+                    help="sd of the log scale of a random reframing of each training sample (dataset.py; 0.05 ~ production)")
     ap.add_argument("--eval-checkpoint", help="only validate this checkpoint on --data's held-out shards, print JSON")
     a = ap.parse_args(argv)
     if a.eval_checkpoint:
@@ -149,7 +152,12 @@ def main(argv=None):
         overrides["channels"] = [c.strip() for c in a.channels.split(",") if c.strip()]
     if a.no_code:
         overrides["use_code"] = False
-    cfg = get_config(a.config, **overrides)
+    init = torch.load(a.init, map_location="cpu") if a.init else None
+    if init is not None:
+        base = dict(init["config"])
+        cfg = get_config(base.pop("name"), **{**base, **{k: v for k, v in overrides.items() if v is not None}})
+    else:
+        cfg = get_config(a.config, **overrides)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -158,7 +166,8 @@ def main(argv=None):
     if not val_shards:
         print("warning: a single shard and none marked val: validating on the training shard (not held out)", file=sys.stderr)
         val_shards = train_shards
-    train_ds = ShardDataset(train_shards, cfg.channels, cfg.image_size, cfg.points_per_sample, seed=a.seed, augment=not a.no_augment)
+    train_ds = ShardDataset(train_shards, cfg.channels, cfg.image_size, cfg.points_per_sample, seed=a.seed, augment=not a.no_augment,
+                            framing_jitter=a.framing_jitter)
     val_ds = ShardDataset(val_shards, cfg.channels, cfg.image_size, 10 ** 9, deterministic=True)
     g = torch.Generator()
     g.manual_seed(a.seed)
@@ -167,6 +176,8 @@ def main(argv=None):
     val_loader = torch.utils.data.DataLoader(val_ds, batch_size=1, shuffle=False, num_workers=0)
 
     net = SeifNet(cfg).to(device)
+    if init is not None:
+        net.load_state_dict(init["state_dict"])
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     # Cosine decay to 10 % over the run: steady for smoke runs, helps the long run settle.
     budget = a.max_minutes * 60.0
@@ -236,6 +247,8 @@ def main(argv=None):
         "params": {"encoder": n_enc, "decoder": n_dec},
         "device": str(device), "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None,
         "threads": a.threads, "torch": torch.__version__, "python": platform.python_version(),
+        "init": {"checkpoint": str(Path(a.init).resolve()), "step": init.get("step")} if init is not None else None,
+        "framing_jitter": a.framing_jitter,
     }
     if not a.no_export:
         from export import export_onnx
