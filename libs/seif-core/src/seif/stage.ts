@@ -30,7 +30,7 @@ import { projectedVertexColors } from './vertex-colors.js';
 
 export interface SeifStageOptions {
   network: SeifNetwork;
-  /** Finest grid (default 256; 512 allowed). */
+  /** Finest grid: 64, 128 (default, SEIF_DEFAULT_RESOLUTION), 256 or 512. */
   resolution?: number;
   /** First dense grid (default 64). */
   coarse?: number;
