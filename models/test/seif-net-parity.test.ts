@@ -36,7 +36,8 @@ function fixedInputs(channels: number, size: number, n: number) {
   for (let c = 0; c < channels; c++) {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
-        image[(c * size + y) * size + x] = 0.5 + 0.45 * Math.sin(0.05 * x + 0.5 * c) * Math.cos(0.07 * y - 0.3 * c);
+        const v = 0.5 + 0.45 * Math.sin(0.05 * x + 0.5 * c) * Math.cos(0.07 * y - 0.3 * c);
+        image[(c * size + y) * size + x] = v < 0.25 ? 0 : v;
       }
     }
   }
@@ -56,6 +57,7 @@ function python(args: string[], timeoutMs: number): string {
 }
 
 interface ParityOutput {
+  priorOffset: boolean;
   channels: number;
   imageSize: number;
   feature: { shape: number[]; stride: number; values: number[] };
@@ -85,7 +87,11 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
     const encoder = await ort.InferenceSession.create(path.join(run, 'encoder.onnx'), options);
     const decoder = await ort.InferenceSession.create(path.join(run, 'decoder.onnx'), options);
     try {
-      const { feature } = await encoder.run({ image: new ort.Tensor('float32', image, [1, ref.channels, ref.imageSize, ref.imageSize]) });
+      const { feature, prior_depth: priorDepth } = await encoder.run({ image: new ort.Tensor('float32', image, [1, ref.channels, ref.imageSize, ref.imageSize]) });
+      // lite reads the offset to the prior's front surface: the encoder passes its depth plane on to the decoder.
+      expect(ref.priorOffset).toBe(true);
+      expect(decoder.inputNames).toContain('prior_depth');
+      expect(priorDepth!.dims).toEqual([1, 1, ref.imageSize, ref.imageSize]);
       expect(feature!.dims).toEqual(ref.feature.shape);
       const f = feature!.data as Float32Array;
       let featureErr = 0;
@@ -97,6 +103,7 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
         feature: feature!,
         points: new ort.Tensor('float32', points, [1, N_POINTS, 3]),
         codes: new ort.Tensor('float32', codes, [1, N_POINTS, 3]),
+        prior_depth: priorDepth!,
       });
       expect(out.occupancy!.dims).toEqual([1, N_POINTS]);
       expect(out.code!.dims).toEqual([1, N_POINTS, 3]);
@@ -144,6 +151,21 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
     const worst = Number(python(['-c', check], 60_000).trim());
     // A pixel of bilinear blur at the silhouette's edge is allowed; a 1-pixel shift would already cost more.
     expect(worst).toBeGreaterThan(0.93);
+  });
+
+  it('--init widens an older checkpoint for a new decoder input without changing what it computes', { timeout: 120_000 }, () => {
+    const data = path.join(dir, 'data');
+    const common = ['--data', data, '--batch-size', '2', '--points', '512', '--no-export'];
+    const old = path.join(dir, 'no-offset');
+    const widened = path.join(dir, 'widened');
+    python(['train.py', '--config', 'lite', '--prior-offset', '0', '--steps', '2', '--out', old, ...common], 100_000);
+    python(['train.py', '--init', path.join(old, 'checkpoint.pt'), '--prior-offset', '1', '--steps', '0', '--out', widened, ...common], 100_000);
+    const evaluate = (run: string) => JSON.parse(python(['train.py', '--eval-checkpoint', path.join(run, 'checkpoint.pt'), '--data', data], 60_000));
+    const [a, b] = [evaluate(old), evaluate(widened)];
+    expect(JSON.parse(readFileSync(path.join(widened, 'metrics.json'), 'utf8')).config.prior_offset).toBe(true);
+    // Same held-out points, so identical occupancy decisions and codes up to float summation order.
+    expect(b.iou).toBeCloseTo(a.iou, 6);
+    expect(b.code_mse).toBeCloseTo(a.code_mse, 6);
   });
 
   it('calibrate.py writes a surface level chosen on the val shard into seif-net.json, and the spec reader keeps it', { timeout: 120_000 }, () => {

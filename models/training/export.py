@@ -52,23 +52,29 @@ def export_onnx(net: SeifNet, cfg: SeifConfig, out_dir, opset: int = 17) -> dict
     S = cfg.image_size
     image = torch.zeros(1, cfg.in_channels, S, S)
     with torch.no_grad():
-        feature = enc(image)
+        encoded = enc(image)
+    feature, prior_depth = encoded if cfg.prior_offset else (encoded, None)
     points = torch.zeros(1, 64, 3)
     codes = torch.zeros(1, 64, 3)
+    enc_outputs = ["feature"] + (["prior_depth"] if cfg.prior_offset else [])
     torch.onnx.export(enc, (image,), str(out / "encoder.onnx"), opset_version=opset, input_names=["image"],
-                      output_names=["feature"], dynamic_axes={"image": {0: "batch"}, "feature": {0: "batch"}},
+                      output_names=enc_outputs, dynamic_axes={"image": {0: "batch"}, **{o: {0: "batch"} for o in enc_outputs}},
                       do_constant_folding=True)
-    torch.onnx.export(dec, (feature, points, codes), str(out / "decoder.onnx"), opset_version=opset,
-                      input_names=["feature", "points", "codes"], output_names=["occupancy", "code"],
+    dec_inputs = ["feature", "points", "codes"] + (["prior_depth"] if cfg.prior_offset else [])
+    dec_args = (feature, points, codes) + ((prior_depth,) if cfg.prior_offset else ())
+    torch.onnx.export(dec, dec_args, str(out / "decoder.onnx"), opset_version=opset,
+                      input_names=dec_inputs, output_names=["occupancy", "code"],
                       dynamic_axes={"feature": {0: "batch"}, "points": {0: "batch", 1: "n"}, "codes": {0: "batch", 1: "n"},
+                                    **({"prior_depth": {0: "batch"}} if cfg.prior_offset else {}),
                                     "occupancy": {0: "batch", 1: "n"}, "code": {0: "batch", 1: "n"}},
                       do_constant_folding=True)
+    depth_shape = {"prior_depth": [None, 1, S, S]} if cfg.prior_offset else {}
     info = {
         "config": cfg.to_json(), "opset": opset,
         "encoder": {"file": "encoder.onnx", "sha256": _sha256(out / "encoder.onnx"), "bytes": (out / "encoder.onnx").stat().st_size,
-                    "inputs": {"image": [None, cfg.in_channels, S, S]}, "outputs": {"feature": [None, *feature.shape[1:]]}},
+                    "inputs": {"image": [None, cfg.in_channels, S, S]}, "outputs": {"feature": [None, *feature.shape[1:]], **depth_shape}},
         "decoder": {"file": "decoder.onnx", "sha256": _sha256(out / "decoder.onnx"), "bytes": (out / "decoder.onnx").stat().st_size,
-                    "inputs": {"feature": [None, *feature.shape[1:]], "points": [None, None, 3], "codes": [None, None, 3]},
+                    "inputs": {"feature": [None, *feature.shape[1:]], "points": [None, None, 3], "codes": [None, None, 3], **depth_shape},
                     "outputs": {"occupancy": [None, None], "code": [None, None, 3]}},
         "channels": [{"name": c, "encoding": CHANNEL_ENCODING[c]} for c in cfg.channels],
         "projection": "u = 2X, v = -2Y; grid_sample bilinear, align_corners=False, zeros outside the crop",

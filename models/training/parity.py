@@ -2,7 +2,8 @@
 (models/test/seif-net-parity.test.ts computes the same inputs and runs onnxruntime-node).
 
 Fixed inputs (computed in float64, then rounded to float32, identically in TypeScript):
-    image[0, c, y, x] = 0.5 + 0.45 * sin(0.05 * x + 0.5 * c) * cos(0.07 * y - 0.3 * c)
+    image[0, c, y, x] = v if v >= 0.25 else 0,  v = 0.5 + 0.45 * sin(0.05 * x + 0.5 * c) * cos(0.07 * y - 0.3 * c)
+                        (the zeros make holes in the depth plane, as off the mesh)
     points[0, k]      = 0.45 * (sin(1.3 k + 0.1), sin(0.7 k + 1.0), sin(0.37 k + 2.0))
     codes[0, k, j]    = 0.5 + 0.5 * sin(0.11 k + j)
 
@@ -25,7 +26,8 @@ from seif_net import ExportDecoder, ExportEncoder  # noqa: E402
 
 def fixed_inputs(channels: int, size: int, n: int):
     c, y, x = np.meshgrid(np.arange(channels), np.arange(size), np.arange(size), indexing="ij")
-    image = (0.5 + 0.45 * np.sin(0.05 * x + 0.5 * c) * np.cos(0.07 * y - 0.3 * c)).astype(np.float32)[None]
+    v = 0.5 + 0.45 * np.sin(0.05 * x + 0.5 * c) * np.cos(0.07 * y - 0.3 * c)
+    image = np.where(v < 0.25, 0.0, v).astype(np.float32)[None]
     k = np.arange(n, dtype=np.float64)
     points = (0.45 * np.stack([np.sin(1.3 * k + 0.1), np.sin(0.7 * k + 1.0), np.sin(0.37 * k + 2.0)], -1)).astype(np.float32)[None]
     codes = (0.5 + 0.5 * np.sin(0.11 * k[:, None] + np.arange(3)[None, :])).astype(np.float32)[None]
@@ -43,11 +45,12 @@ def main():
     cfg = net.cfg
     image, points, codes = fixed_inputs(cfg.in_channels, cfg.image_size, a.points)
     with torch.no_grad():
-        feature = ExportEncoder(net)(torch.from_numpy(image))
-        occ, code = ExportDecoder(net)(feature, torch.from_numpy(points), torch.from_numpy(codes))
+        encoded = ExportEncoder(net)(torch.from_numpy(image))
+        feature, prior_depth = encoded if cfg.prior_offset else (encoded, None)
+        occ, code = ExportDecoder(net)(feature, torch.from_numpy(points), torch.from_numpy(codes), prior_depth)
     f = feature.numpy().ravel()
     print(json.dumps({
-        "config": cfg.name, "channels": cfg.in_channels, "imageSize": cfg.image_size, "points": a.points,
+        "config": cfg.name, "priorOffset": cfg.prior_offset, "channels": cfg.in_channels, "imageSize": cfg.image_size, "points": a.points,
         "feature": {"shape": list(feature.shape), "stride": a.stride, "values": f[::a.stride].tolist(),
                     "absMean": float(np.abs(f).mean())},
         "occupancy": occ.numpy().ravel().tolist(), "code": code.numpy().ravel().tolist(),

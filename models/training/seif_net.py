@@ -49,6 +49,9 @@ class SeifConfig:
     residual_concat: bool = False
     use_z: bool = True
     use_code: bool = True
+    # Where the point lies relative to the fitted FLAME's front surface, read from the encoder's own depth channel
+    # at full input resolution (prior_offset_features). False in checkpoints made before it existed.
+    prior_offset: bool = False
     # training
     batch_size: int = 4
     points_per_sample: int = 4096
@@ -62,17 +65,25 @@ class SeifConfig:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @property
+    def depth_channel(self) -> int:
+        """Index of the flame_depth plane in the encoder input (prior_offset reads it)."""
+        if "flame_depth" not in self.channels:
+            raise ValueError("prior_offset needs the flame_depth channel")
+        i = self.channels.index("flame_depth")
+        return sum(CHANNEL_SIZES[c] for c in self.channels[:i])
+
 
 CONFIGS = {
     "lite": SeifConfig(
         name="lite", image_size=256, channels=["rgb", "flame_normal", "flame_depth", "mask"],
-        encoder="unet", base_channels=32, feature_channels=64, mlp=[128, 128, 64],
+        encoder="unet", base_channels=32, feature_channels=64, mlp=[128, 128, 64], prior_offset=True,
         batch_size=4, points_per_sample=4096, learning_rate=1e-3,
     ),
     "full": SeifConfig(
         name="full", image_size=512, channels=["rgb", "flame_normal", "flame_depth", "mask"],
         encoder="hourglass", base_channels=64, feature_channels=256, stacks=4, mlp=[1024, 512, 256, 128],
-        residual_concat=True, batch_size=2, points_per_sample=5000, learning_rate=1e-4,
+        residual_concat=True, prior_offset=True, batch_size=2, points_per_sample=5000, learning_rate=1e-4,
     ),
 }
 
@@ -231,13 +242,36 @@ def sample_features(feature: torch.Tensor, points: torch.Tensor) -> torch.Tensor
     return f[:, :, 0, :].transpose(1, 2)
 
 
+# tanh gain on the offset to the prior's front surface, in units of the depth channel (2 Z): 1 mm ~ 0.13 at the
+# production frame scale (~0.3 m per unit), saturating a few centimetres away, so the MLP resolves the surface.
+PRIOR_OFFSET_GAIN = 20.0
+
+
+def prior_offset_features(prior_depth: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """[coverage, coverage * tanh(gain * (2Z - front depth))] per point: [B, 1, S, S], [B, N, 3] -> [B, N, 2].
+
+    The feature map is 4x coarser than the image (~6 mm per texel in lite), too coarse for the MLP to place the
+    face as precisely as the fit already does. Sampling the rendered prior depth at the input's own resolution
+    gives each point its signed depth offset to the fit's front surface directly (ICON gives its MLP the signed
+    distance to the fitted body for the same reason). The depth map is zero off the mesh: coverage (the bilinear
+    fraction of on-mesh texels) normalises the blend at the silhouette and is zero away from the head."""
+    grid = project(points)
+    on_mesh = (prior_depth != 0).to(prior_depth.dtype)
+    depth = F.grid_sample(prior_depth, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0, 0, :]
+    coverage = F.grid_sample(on_mesh, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0, 0, :]
+    front = depth / coverage.clamp_min(1e-3)
+    offset = torch.tanh(PRIOR_OFFSET_GAIN * (2.0 * points[..., 2] - front))
+    return torch.stack([coverage, coverage * offset], -1)
+
+
 class PointDecoder(nn.Module):
-    """[feature, z, code] per point -> (occupancy logit, refined code logits). Linear layers on [B, N, C]."""
+    """[feature, z, code, prior offset] per point -> (occupancy logit, refined code logits). Linear layers on [B, N, C].
+    New inputs are appended at the end so an older checkpoint's weights load into the leading columns (train.py --init)."""
 
     def __init__(self, cfg: SeifConfig):
         super().__init__()
         self.cfg = cfg
-        fin = cfg.feature_channels + (1 if cfg.use_z else 0) + (3 if cfg.use_code else 0)
+        fin = cfg.feature_channels + (1 if cfg.use_z else 0) + (3 if cfg.use_code else 0) + (2 if cfg.prior_offset else 0)
         self.fin = fin
         layers = []
         prev = fin
@@ -248,7 +282,7 @@ class PointDecoder(nn.Module):
         self.layers = nn.ModuleList(layers)
         self.out = nn.Linear(prev + (fin if cfg.residual_concat else 0), 4)
 
-    def forward(self, feature: torch.Tensor, points: torch.Tensor, codes: torch.Tensor):
+    def forward(self, feature: torch.Tensor, points: torch.Tensor, codes: torch.Tensor, prior_depth=None):
         f = sample_features(feature, points)
         parts = [f]
         if self.cfg.use_z:
@@ -256,6 +290,8 @@ class PointDecoder(nn.Module):
             parts.append(2.0 * points[..., 2:3])
         if self.cfg.use_code:
             parts.append(codes)
+        if self.cfg.prior_offset:
+            parts.append(prior_offset_features(prior_depth, points))
         x0 = torch.cat(parts, -1)
         h = x0
         for i, layer in enumerate(self.layers):
@@ -277,18 +313,32 @@ class SeifNet(nn.Module):
 
     def forward(self, image, points, codes):
         """Training forward: (occupancy logits, code logits) for every stack, each [B, N] and [B, N, 3]."""
-        return [self.decoder(f, points, codes) for f in self.encoder(image)]
+        depth = prior_depth_plane(self.cfg, image)
+        return [self.decoder(f, points, codes, depth) for f in self.encoder(image)]
+
+
+def prior_depth_plane(cfg: SeifConfig, image: torch.Tensor):
+    """The flame_depth plane [B, 1, S, S] the decoder's prior offset reads, or None when the config has none."""
+    if not cfg.prior_offset:
+        return None
+    d = cfg.depth_channel
+    return image[:, d:d + 1]
 
 
 class ExportEncoder(nn.Module):
-    """ONNX graph 1: image -> feature map (last stack)."""
+    """ONNX graph 1: image -> feature map (last stack), and with prior_offset also the image's depth plane
+    (`prior_depth`), passed through so that the runtime hands the decoder exactly what training did."""
 
     def __init__(self, net: SeifNet):
         super().__init__()
+        self.cfg = net.cfg
         self.encoder = net.encoder
 
     def forward(self, image):
-        return self.encoder(image)[-1]
+        feature = self.encoder(image)[-1]
+        if self.cfg.prior_offset:
+            return feature, prior_depth_plane(self.cfg, image)
+        return feature
 
 
 class ExportDecoder(nn.Module):
@@ -298,8 +348,8 @@ class ExportDecoder(nn.Module):
         super().__init__()
         self.decoder = net.decoder
 
-    def forward(self, feature, points, codes):
-        occ, code = self.decoder(feature, points, codes)
+    def forward(self, feature, points, codes, prior_depth=None):
+        occ, code = self.decoder(feature, points, codes, prior_depth)
         return torch.sigmoid(occ), torch.sigmoid(code)
 
 

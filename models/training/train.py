@@ -8,7 +8,7 @@ With --max-minutes the run also stops at a wall-clock budget (the LR schedule th
 Writes to --out: checkpoint.pt, train-log.jsonl (one line per logged step), metrics.json (config, seed, data,
 steps, wall time, per-iteration time, final losses, validation IoU / code error, device), and unless
 --no-export the two ONNX graphs (export.py). Fixed seed: the same data and flags give the same weights on CPU.
-Loss = BCE(occupancy) + 0.7 x MSE(refined code, ground-truth code), averaged over the encoder's stacks.
+Loss = BCE(occupancy) + code_weight (0.7) x MSE(refined code, ground-truth code), averaged over the encoder's stacks.
 """
 from __future__ import annotations
 
@@ -46,6 +46,28 @@ def loss_fn(outputs, occ, codes_gt, code_weight: float):
         code_l = code_l + c.detach()
     k = len(outputs)
     return total / k, float(occ_l) / k, float(code_l) / k
+
+
+def load_widened(net: torch.nn.Module, state: dict):
+    """Loads a checkpoint into a net whose layers may take more inputs (new decoder inputs are appended as the
+    last columns, seif_net.PointDecoder): the old weights fill the leading columns, the new ones start at zero, so
+    the widened net computes exactly what the checkpoint did until training moves them."""
+    own = net.state_dict()
+    for k, v in state.items():
+        if k not in own:
+            raise KeyError(f"--init: checkpoint parameter {k} has no place in this config")
+        w = own[k]
+        if w.shape == v.shape:
+            w.copy_(v)
+        elif w.dim() == 2 and w.shape[0] == v.shape[0] and w.shape[1] > v.shape[1]:
+            w.zero_()
+            w[:, :v.shape[1]] = v
+            print(f"--init: {k} widened {tuple(v.shape)} -> {tuple(w.shape)}, new columns zero", flush=True)
+        else:
+            raise ValueError(f"--init: {k} has shape {tuple(v.shape)} in the checkpoint, {tuple(w.shape)} here")
+    missing = set(own) - set(state)
+    if missing:
+        raise KeyError(f"--init: the checkpoint lacks {sorted(missing)}")
 
 
 def point_groups(P: int) -> dict:
@@ -133,7 +155,11 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=0,
                     help="DataLoader worker processes (decoding a sample costs ~0.05 s; 1 overlaps it with the step)")
     ap.add_argument("--opset", type=int, default=17)
-    ap.add_argument("--init", help="start from this checkpoint's weights (its config, with the overrides given)")
+    ap.add_argument("--init", help="start from this checkpoint's weights (its config, with the overrides given; decoder inputs "
+                                   "the checkpoint lacks, e.g. --prior-offset 1, start with zero weights)")
+    ap.add_argument("--prior-offset", type=int, choices=[0, 1],
+                    help="decoder input: signed depth offset to the prior's front surface (default: the config's)")
+    ap.add_argument("--code-weight", type=float, help="weight of the code MSE in the loss (default: the config's)")
     ap.add_argument("--framing-jitter", type=float, default=0.0,
                     help="sd of the log scale of a random reframing of each training sample (dataset.py; 0.05 ~ production)")
     ap.add_argument("--eval-checkpoint", help="only validate this checkpoint on --data's held-out shards, print JSON")
@@ -147,9 +173,12 @@ def main(argv=None):
 
     torch.set_num_threads(a.threads)
     seed_everything(a.seed)
-    overrides = dict(batch_size=a.batch_size, points_per_sample=a.points, learning_rate=a.lr, image_size=a.image_size)
+    overrides = dict(batch_size=a.batch_size, points_per_sample=a.points, learning_rate=a.lr, image_size=a.image_size,
+                     code_weight=a.code_weight, prior_offset=None if a.prior_offset is None else bool(a.prior_offset))
     if a.channels:
         overrides["channels"] = [c.strip() for c in a.channels.split(",") if c.strip()]
+        if "flame_depth" not in overrides["channels"]:
+            overrides["prior_offset"] = False  # it reads the depth channel
     if a.no_code:
         overrides["use_code"] = False
     init = torch.load(a.init, map_location="cpu") if a.init else None
@@ -177,7 +206,7 @@ def main(argv=None):
 
     net = SeifNet(cfg).to(device)
     if init is not None:
-        net.load_state_dict(init["state_dict"])
+        load_widened(net, init["state_dict"])
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     # Cosine decay to 10 % over the run: steady for smoke runs, helps the long run settle.
     budget = a.max_minutes * 60.0

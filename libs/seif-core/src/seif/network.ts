@@ -23,6 +23,8 @@ export interface SeifInputMaps {
 
 export interface FeatureMap {
   tensor: ort.Tensor;
+  /** The encoder input's depth plane, for networks whose decoder reads the offset to the prior (config prior_offset). */
+  priorDepth?: ort.Tensor;
 }
 
 export interface DecodedPoints {
@@ -101,18 +103,23 @@ export class SeifNetwork {
     const S = this.imageSize;
     const input = encodeInputChannels(this.spec, maps);
     const out = await this.encoder.run({ image: new ort.Tensor('float32', input, [1, input.length / (S * S), S, S]) });
-    return { tensor: out.feature! };
+    return { tensor: out.feature!, ...(out.prior_depth ? { priorDepth: out.prior_depth } : {}) };
   }
 
   /** points and codes: n x 3 each (SeIF frame; semantic field). One decoder call; batch outside. */
   async decode(feature: FeatureMap, points: Float32Array, codes: Float32Array): Promise<DecodedPoints> {
     const n = points.length / 3;
     if (codes.length !== points.length) throw new SeifError('INVALID_ARGUMENT', `SeIF decode: ${n} points but ${codes.length / 3} codes.`);
-    const out = await this.decoder.run({
+    const feeds: Record<string, ort.Tensor> = {
       feature: feature.tensor,
       points: new ort.Tensor('float32', points, [1, n, 3]),
       codes: new ort.Tensor('float32', codes, [1, n, 3]),
-    });
+    };
+    if (this.decoder.inputNames.includes('prior_depth')) {
+      if (!feature.priorDepth) throw new SeifError('INVALID_ARGUMENT', `SeIF decode: ${this.weights.entry.id}'s decoder reads the prior depth, but the feature map has none (encoded by other weights?).`);
+      feeds.prior_depth = feature.priorDepth;
+    }
+    const out = await this.decoder.run(feeds);
     return { occupancy: out.occupancy!.data as Float32Array, code: out.code!.data as Float32Array };
   }
 
