@@ -25,6 +25,7 @@ const out = outArg ?? path.join(root, 'docs/images/seif-vs-flame.png');
 const photos = ids.length > 0 ? ids : ['photo-city-portrait', 'photo-model-face', 'photo-woman-portrait', 'photo-luciano'];
 const S = 256;
 const resolution = Number(process.env.SEIF_RESOLUTION ?? SEIF_DEFAULT_RESOLUTION);
+const flatHair = process.env.SEIF_RENDER_HAIR_FLAT === '1';
 
 const pipeline = reconstructionPipeline();
 if (!pipeline.seifAvailable) throw new Error('render-seif needs SeIF weights (models/weights or SEIF_WEIGHTS_DIR)');
@@ -49,7 +50,9 @@ for (const [row, id] of photos.entries()) {
   for (const yaw of [0, 180]) views.push(renderHead(flame.fit.model, flameVertices, { size: S, yawDegrees: yaw, texture: flameTexture, cavity: flame.params.texture!.mouthColor as [number, number, number] }).data);
   const geometry = seifExportGeometry(seif.fit, seif.seif);
   const seifTexture = await textureOf(seif.files.find((f) => f.kind === 'TEXTURE')!.data);
-  const extras = geometry.hair ? [{ positions: geometry.hair.frontal, indices: geometry.hair.indices, colors: srgbBytesToLinear(geometry.hair.colors) }] : [];
+  // SEIF_RENDER_HAIR_FLAT=1: hair in flat magenta, to see what the stage classed as hair.
+  const hairColors = geometry.hair && (flatHair ? new Uint8Array(geometry.hair.colors.length).map((_, i) => [230, 40, 200][i % 3]!) : geometry.hair.colors);
+  const extras = geometry.hair ? [{ positions: geometry.hair.frontal, indices: geometry.hair.indices, colors: srgbBytesToLinear(hairColors!) }] : [];
   for (const yaw of [0, 35, 180]) views.push(renderHead(seif.fit.model, geometry.frontalHead, { size: S, yawDegrees: yaw, texture: seifTexture, extras, cavity: seif.params.texture!.mouthColor as [number, number, number] }).data);
   // The raw surface: untextured (a head model stand-in carrying only the surface's faces).
   views.push(renderHead({ faces: geometry.surface.indices } as unknown as HeadModel, geometry.surface.positions, { size: S, yawDegrees: 35 }).data);
@@ -57,7 +60,7 @@ for (const [row, id] of photos.entries()) {
   const p = seif.params.seif!;
   console.log(`${id}: FLAME ${flame.timings.total!.toFixed(0)} ms, SeIF ${seif.timings.total!.toFixed(0)} ms (seif stage ${seif.timings.seif!.toFixed(0)} ms: ${JSON.stringify(p.ms)}); `
     + `grid ${p.grid.resolution}^3 ${(p.grid.pointsEvaluated / 1e6).toFixed(2)} M points (${((100 * p.grid.pointsEvaluated) / p.grid.denseEquivalent).toFixed(1)} % of dense); `
-    + `surface ${p.surface.vertices} vertices; uniformize ${p.uniformize.targeted}/${p.uniformize.eligible} targeted, mean move ${p.uniformize.meanMoveMm?.toFixed(2)} mm; hair ${p.hair ? `${p.hair.vertices} vertices (${p.hair.seenInPhoto} seen)` : 'none'}`);
+    + `surface ${p.surface.vertices} vertices; uniformize ${p.uniformize.targeted}/${p.uniformize.eligible} targeted, mean move ${p.uniformize.meanMoveMm?.toFixed(2)} mm; hair ${p.hair ? `${p.hair.vertices} vertices (${p.hair.seenInPhoto} seen; ${p.hair.faceShellVertices} face-shell surface vertices left out)` : 'none'}`);
 }
 await sharp({ create: { width: 7 * S, height: photos.length * S, channels: 3, background: '#ffffff' } }).composite(tiles).png().toFile(out);
 console.log(`wrote ${out}`);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { semanticFieldForHead } from '../src/semantic/semantic-field.js';
 import { modelToFrame } from '../src/stages/fit.js';
 import { type SynthSample } from '../src/synth/sample.js';
-import { type HairMesh, bindHair, extractHair, hairSkinWeights, poseHair } from '../src/uniform/hair.js';
+import { FACE_FEATURE_MASKS, type HairMesh, bindHair, extractHair, hairSkinWeights, poseHair } from '../src/uniform/hair.js';
 import { KdTree3 } from '../src/uniform/kd-tree.js';
 import { type Placement, fitPlacement, skinPoints, skinningTransforms, unskinPoints } from '../src/uniform/skinning.js';
 import { type ReconstructedSurface, uniformize } from '../src/uniform/uniformize.js';
@@ -21,9 +21,23 @@ type Scene = SynthSample & { scene: NonNullable<SynthSample['scene']> };
 function hairShell(model: HeadModel, gt: Float32Array, frameScale: number): { positions: Float32Array; indices: Uint32Array } {
   const scalp = new Set(model.masks.scalp!);
   for (const v of model.masks.face!) scalp.delete(v);
+  return offsetPatch(model, gt, scalp, (h) => (0.004 + 0.006 * h) * frameScale);
+}
+
+/**
+ * A face shell: FLAME's face (face-mask triangles) of the GT head pushed out by `mm` millimetres, as the network's
+ * face in front of the fit is (seif/hair-in-photo.ts).
+ */
+function faceShell(model: HeadModel, gt: Float32Array, frameScale: number, mm: number): { positions: Float32Array; indices: Uint32Array } {
+  return offsetPatch(model, gt, new Set(model.masks.face!), () => 0.001 * mm * frameScale);
+}
+
+/** The triangles of `gt` with all corners in `keep`, subdivided once, pushed out along their normals by offset(h),
+ * h the vertex's height in the patch (0 bottom, 1 top). */
+function offsetPatch(model: HeadModel, gt: Float32Array, keep: Set<number>, offsetAt: (h: number) => number): { positions: Float32Array; indices: Uint32Array } {
   const faces: number[] = [];
   for (let f = 0; f < model.faces.length; f += 3) {
-    if (scalp.has(model.faces[f]!) && scalp.has(model.faces[f + 1]!) && scalp.has(model.faces[f + 2]!)) faces.push(model.faces[f]!, model.faces[f + 1]!, model.faces[f + 2]!);
+    if (keep.has(model.faces[f]!) && keep.has(model.faces[f + 1]!) && keep.has(model.faces[f + 2]!)) faces.push(model.faces[f]!, model.faces[f + 1]!, model.faces[f + 2]!);
   }
   const patch = subdivide(gt, Uint32Array.from(faces));
   const used = new Set(patch.indices);
@@ -34,8 +48,7 @@ function hairShell(model: HeadModel, gt: Float32Array, frameScale: number): { po
   const positions: number[] = [];
   for (const v of [...used].sort((a, b) => a - b)) {
     remap.set(v, positions.length / 3);
-    const h = (patch.positions[3 * v + 1]! - bottom) / (top - bottom);
-    const offset = (0.004 + 0.006 * h) * frameScale;
+    const offset = offsetAt((patch.positions[3 * v + 1]! - bottom) / (top - bottom));
     for (let k = 0; k < 3; k++) positions.push(patch.positions[3 * v + k]! + offset * normals[3 * v + k]!);
   }
   return { positions: Float32Array.from(positions), indices: Uint32Array.from(patch.indices, (v) => remap.get(v)!) };
@@ -140,6 +153,46 @@ describe('hair', () => {
     const result = extractHair(model, snapped.vertices, union, { threshold });
     expect(result.mesh.indices.length / 3).toBeGreaterThan(0.9 * shellFaces);
     for (const v of result.mesh.source) expect(v).toBeGreaterThanOrEqual(shellStart);
+  });
+
+  it('keeps a face shell out of the hair unless the photo shows hair there, and never over brows, eyes, nose, lips', () => {
+    const gt = sample.scene.gtFlame;
+    const shell = faceShell(model, gt, frameScale, 6);
+    const withShell = concat([union, shell]);
+    const start = withShell.starts[1]!, count = shell.positions.length / 3;
+    const fromShell = (mesh: HairMesh) => mesh.source.reduce((k, v) => k + (v >= start ? 1 : 0), 0);
+    // Without photo evidence the shell 6 mm in front of the face is "hair": the artefact.
+    const blind = extractHair(model, flame, withShell, { threshold });
+    expect(fromShell(blind.mesh)).toBeGreaterThan(0.8 * count);
+    // The photo shows no hair there: none of it stays, the scalp's hair does.
+    const none = extractHair(model, flame, withShell, { threshold, hairInPhoto: new Uint8Array(withShell.positions.length / 3) });
+    console.log(`face shell: ${count} vertices; hair from it without evidence ${fromShell(blind.mesh)}, with none shown ${fromShell(none.mesh)} (${none.report.faceShell} left out)`);
+    expect(fromShell(none.mesh)).toBeLessThan(0.02 * count);
+    expect(none.report.faceShell).toBeGreaterThan(0.9 * count);
+    expect(none.mesh.indices.length / 3).toBeGreaterThan(0.9 * shellFaces);
+    // The photo shows hair over the whole shell (a beard, a fringe): it stays over cheeks, chin and forehead, but
+    // not over brows and eyes, nose or lips (FACE_FEATURE_MASKS), judged here by the nearest GT vertex.
+    const all = extractHair(model, flame, withShell, { threshold, hairInPhoto: new Uint8Array(withShell.positions.length / 3).fill(1) });
+    const feature = new Set(FACE_FEATURE_MASKS.flatMap((m) => [...model.masks[m]!]));
+    const tree = new KdTree3(gt);
+    const idx = new Int32Array(1), dist = new Float64Array(1);
+    const kept = new Set(all.mesh.source);
+    const tally = { feature: 0, featureKept: 0, rest: 0, restKept: 0 };
+    for (let v = start; v < start + count; v++) {
+      tree.nearest(withShell.positions[3 * v]!, withShell.positions[3 * v + 1]!, withShell.positions[3 * v + 2]!, 1, Infinity, idx, dist);
+      if (feature.has(idx[0]!)) { tally.feature++; if (kept.has(v)) tally.featureKept++; } else { tally.rest++; if (kept.has(v)) tally.restKept++; }
+    }
+    console.log(`face shell shown as hair: ${JSON.stringify(tally)}`);
+    expect(tally.feature).toBeGreaterThan(100);
+    expect(tally.rest).toBeGreaterThan(100);
+    expect(tally.featureKept).toBeLessThan(0.15 * tally.feature);
+    expect(tally.restKept).toBeGreaterThan(0.7 * tally.rest);
+    // Thicker than the shell distance (~13 mm), say a full beard or a hand, it stays whatever the photo says (most
+    // of it: offset 20 mm along the normals, the shell comes closer than 13 mm to the face in the concavities).
+    const thick = faceShell(model, gt, frameScale, 20);
+    const withThick = concat([union, thick]);
+    const far = extractHair(model, flame, withThick, { threshold, hairInPhoto: new Uint8Array(withThick.positions.length / 3) });
+    expect(far.mesh.source.reduce((k, v) => k + (v >= withThick.starts[1]! ? 1 : 0), 0)).toBeGreaterThan(0.75 * thick.positions.length / 3);
   });
 
   it('poses the head model exactly as libs/flame does (LBS parity) and unposes back', () => {

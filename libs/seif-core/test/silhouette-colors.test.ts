@@ -1,12 +1,15 @@
 /**
  * The two photo-driven clean-ups of the SeIF surface: the silhouette bound (seif/silhouette.ts: occupancy off the
  * person is carved) and the hair colours (seif/vertex-colors.ts: only facing, on-person vertices count as seen;
- * the rest fade from the nearest seen colour to the median).
+ * the rest fade from the nearest seen colour to the median), and the hair evidence for extractHair
+ * (seif/hair-in-photo.ts: seen vertices in the hair's colour).
  */
 import { describe, expect, it } from 'vitest';
 import { uvSphere } from '../src/render/mesh.js';
 import { carveOutsideSilhouette, silhouetteBound } from '../src/seif/silhouette.js';
+import { hairShownInPhoto } from '../src/seif/hair-in-photo.js';
 import { projectedVertexColors } from '../src/seif/vertex-colors.js';
+import type { ColourModel } from '../src/stages/segment.js';
 
 describe('silhouette bound', () => {
   it('dilates the mask by a square window and rejects a wrong size', () => {
@@ -77,5 +80,45 @@ describe('projected hair colours', () => {
     let blue = 0;
     for (let i = 0; i < sphere.positions.length / 3; i++) if (colors[3 * i + 2]! > colors[3 * i]!) blue++;
     expect(blue).toBeGreaterThan(0);
+  });
+});
+
+describe('hair shown in the photo', () => {
+  // The same sphere; the photo is dark brown (hair) on the person's upper half, skin-coloured on the lower half.
+  const size = 128;
+  const mesh = uvSphere(0.3, 24, 32, [0, 0, 0]);
+  const sphere = { positions: Float32Array.from(mesh.positions), indices: Uint32Array.from(mesh.indices) };
+  const photo = { data: new Uint8Array(size * size * 3), width: size, height: size };
+  const person = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    const X = (x + 0.5) / size - 0.5, Y = 0.5 - (y + 0.5) / size;
+    person[y * size + x] = Math.hypot(X, Y) < 0.27 ? 255 : 0;
+    photo.data.set(Y > 0 ? [50, 35, 25] : [205, 150, 125], 3 * (y * size + x));
+  }
+  const frameToImage: [number, number, number, number, number, number] = [size, 0, size / 2, 0, -size, size / 2];
+  // Colour models with a 10-level standard deviation per channel.
+  const model = (mean: [number, number, number]): ColourModel => ({ mean, inv: [0.01, 0, 0, 0, 0.01, 0, 0, 0, 0.01], n: 1000 });
+  const hairColour = model([50, 35, 25]), skinColour = model([205, 150, 125]);
+
+  it('marks the seen vertices in the hair colour, not the skin-coloured ones, the hidden back or the rim', () => {
+    const hair = hairShownInPhoto({ surface: sphere, photo, person, frameToImage, hairColour, skinColour });
+    const n = sphere.positions.length / 3;
+    let marked = 0;
+    for (let i = 0; i < n; i++) {
+      const Y = sphere.positions[3 * i + 1]!, Z = sphere.positions[3 * i + 2]!;
+      if (hair[i]) {
+        marked++;
+        expect(Y, `vertex ${i}`).toBeGreaterThan(0);
+        expect(Z, `vertex ${i}`).toBeGreaterThan(0);
+      }
+      // Clearly on the upper front (facing, on the person): must be marked.
+      if (Y > 0.05 && Z > 0.2) expect(hair[i], `vertex ${i}`).toBe(1);
+    }
+    expect(marked).toBeGreaterThan(0.1 * n);
+  });
+
+  it('marks nothing without a hair colour model (bald, or hair the colour of skin)', () => {
+    const hair = hairShownInPhoto({ surface: sphere, photo, person, frameToImage, skinColour });
+    expect(hair.every((h) => h === 0)).toBe(true);
   });
 });

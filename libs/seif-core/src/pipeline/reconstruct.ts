@@ -237,7 +237,7 @@ export class ReconstructionPipeline {
     if (trySeif) {
       try {
         const network = await this.seifNetwork();
-        seif = await step(new SeifStage({ network, resolution }), { image, landmarks: marks.points, person: segmented!.person, fit });
+        seif = await step(new SeifStage({ network, resolution }), { image, landmarks: marks.points, person: segmented!.person, colours: segmented!, fit });
         if (seif.uniformizeSkipped) {
           const u = seif.uniformizeReport;
           warnings.push({ code: 'SEIF_UNIFORMIZE_SKIPPED', message: `Only ${u.targeted} of ${u.eligible} face/ear vertices matched the reconstruction's semantic codes; the face is the FLAME fit, the hair and the surface are SeIF's.` });
@@ -290,7 +290,7 @@ function seifInfo(seif: SeifResult, weights: SeifWeights): SeifInfo {
     grid: seif.grid,
     surface: { vertices: seif.surface.positions.length / 3, triangles: seif.surface.indices.length / 3 },
     uniformize: { eligible: u.eligible, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm, skipped: seif.uniformizeSkipped },
-    hair: seif.hair ? { vertices: seif.hair.mesh.positions.length / 3, triangles: seif.hair.mesh.indices.length / 3, seenInPhoto: seif.hair.seen } : null,
+    hair: seif.hair ? { vertices: seif.hair.mesh.positions.length / 3, triangles: seif.hair.mesh.indices.length / 3, seenInPhoto: seif.hair.seen, faceShellVertices: seif.hair.faceShell } : null,
     ms: seif.ms,
   };
 }

@@ -21,6 +21,7 @@ import { type Stage, type StageContext, reportProgress, throwIfAborted } from '.
 import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import type { FitOutput } from '../stages/fit.js';
 import { type SkinnedHair, bindHair, extractHair, simplifyHair } from '../uniform/hair.js';
+import { type PhotoColourModels, hairShownInPhoto } from './hair-in-photo.js';
 import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
 import { type UniformizeReport, uniformize } from '../uniform/uniformize.js';
 import { prepareSeifInputs, toFitFrame } from './inputs.js';
@@ -46,6 +47,8 @@ export interface SeifStageInput {
   landmarks: Float32Array;
   /** Person probability 0..255 at photo resolution (SegmentResult.person). */
   person: Uint8Array;
+  /** The segmentation's colour models: keep the face the network placed off the fit out of the hair (hair-in-photo.ts). */
+  colours?: PhotoColourModels;
   fit: FitOutput;
 }
 
@@ -58,6 +61,8 @@ export interface SeifHair {
   colors: Uint8Array;
   /** Vertices seen in the photo (the rest took the nearest seen colour). */
   seen: number;
+  /** Surface vertices off the FLAME mesh over its face that the photo does not show as hair, left out (hair-in-photo.ts). */
+  faceShell: number;
 }
 
 export interface SeifResult {
@@ -206,7 +211,8 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     const restOffsets = new Float32Array(rest.length);
     for (let i = 0; i < rest.length; i++) restOffsets[i] = rest[i]! - evaluator.shaped[i]!;
     let hair: SeifHair | undefined;
-    const extracted = extractHair(model, uniformized, surface);
+    const hairInPhoto = input.colours && hairShownInPhoto({ surface, photo: input.image, person: input.person, frameToImage: inputs.fitFrameToImage, ...input.colours });
+    const extracted = extractHair(model, uniformized, surface, hairInPhoto ? { hairInPhoto } : {});
     if (extracted.mesh.indices.length > 0) {
       // Decimated first: binding, colouring and export all cost per hair vertex.
       const simplified = await simplifyHair(extracted.mesh);
@@ -217,7 +223,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
       const { colors, seen } = projectedVertexColors({
         positions: mesh.positions, indices: mesh.indices, occluder: surface, photo: input.image, person: input.person, frameToImage: inputs.fitFrameToImage,
       });
-      hair = { mesh, skinned, colors, seen };
+      hair = { mesh, skinned, colors, seen, faceShell: extracted.report.faceShell };
       lap('hairColor');
     } else lap('hairExtract');
 

@@ -51,19 +51,20 @@ function medianColor(colors: Uint8Array, which: Uint32Array, count: number): [nu
   return out;
 }
 
-/** RGB bytes per vertex, and how many vertices were seen in the photo. */
-export function projectedVertexColors(request: ProjectedColorsRequest): { colors: Uint8Array; seen: number } {
+/**
+ * The photo pixel (y * width + x) each vertex shows in, or -1 when the photo does not see it (the rules above:
+ * hidden by the occluder, turned away, off the photo, off the person). Shared by the colouring and by the test for
+ * the test of what the photo shows as hair (hair-in-photo.ts).
+ */
+export function seenPhotoPixels(request: Omit<ProjectedColorsRequest, 'fadeDistance'>): Int32Array {
   const { positions, occluder, photo, frameToImage: m, person } = request;
   const size = request.size ?? 512;
   const tolerance = request.tolerance ?? 0.004;
   const minFacing = request.minFacing ?? 0.3;
-  const fade = request.fadeDistance ?? 0.06;
   const n = positions.length / 3;
   const normals = request.indices ? computeVertexNormals(positions, request.indices) : undefined;
   const buf = new Rasterizer().render(occluder, seifFrameCamera(size), {}, createBuffers(size, size, {}));
-  const colors = new Uint8Array(3 * n);
-  const seen = new Uint32Array(n);
-  let count = 0;
+  const pixel = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const X = positions[3 * i]!, Y = positions[3 * i + 1]!, Z = positions[3 * i + 2]!;
     const px = Math.floor((X + 0.5) * size), py = Math.floor((0.5 - Y) * size);
@@ -75,7 +76,23 @@ export function projectedVertexColors(request: ProjectedColorsRequest): { colors
     const x = Math.round(m[0] * X + m[1] * Y + m[2]), y = Math.round(m[3] * X + m[4] * Y + m[5]);
     if (x < 0 || y < 0 || x >= photo.width || y >= photo.height) continue;
     if (person && person[y * photo.width + x]! < 128) continue;
-    const o = 3 * (y * photo.width + x);
+    pixel[i] = y * photo.width + x;
+  }
+  return pixel;
+}
+
+/** RGB bytes per vertex, and how many vertices were seen in the photo. */
+export function projectedVertexColors(request: ProjectedColorsRequest): { colors: Uint8Array; seen: number } {
+  const { positions, photo } = request;
+  const fade = request.fadeDistance ?? 0.06;
+  const n = positions.length / 3;
+  const pixel = seenPhotoPixels(request);
+  const colors = new Uint8Array(3 * n);
+  const seen = new Uint32Array(n);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (pixel[i]! < 0) continue;
+    const o = 3 * pixel[i]!;
     colors[3 * i] = photo.data[o]!; colors[3 * i + 1] = photo.data[o + 1]!; colors[3 * i + 2] = photo.data[o + 2]!;
     seen[count++] = i;
   }

@@ -111,7 +111,8 @@ export interface SeifInfo {
   grid: { resolution: number; coarse: number; level: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number; carvedBySilhouette: number };
   surface: { vertices: number; triangles: number };
   uniformize: { eligible: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined; skipped: boolean };
-  hair: { vertices: number; triangles: number; seenInPhoto: number } | null;
+  /** faceShellVertices: surface off the fit over its face that the photo does not show as hair (seif/hair-in-photo.ts). */
+  hair: { vertices: number; triangles: number; seenInPhoto: number; faceShellVertices: number } | null;
   /** Milliseconds per SeIF sub-step. */
   ms: Record<string, number>;
 }

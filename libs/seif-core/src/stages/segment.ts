@@ -23,8 +23,9 @@ export type SegmentLabel = (typeof SEGMENT_LABELS)[keyof typeof SEGMENT_LABELS];
 const SEG_WIDTH = 256;
 const SEG_HEIGHT = 144;
 // Chi-square quantiles, 3 degrees of freedom: 99 % (hair) and 99.9 % (skin, lighting varies across a face).
-const HAIR_CHI2 = 11.34;
-const SKIN_CHI2 = 16.27;
+/** Colour-model limits on colourDistance2, also used outside (seif/hair-in-photo.ts). */
+export const HAIR_CHI2 = 11.34;
+export const SKIN_CHI2 = 16.27;
 
 export interface SegmentOptions {
   /** Person probability above which a pixel is the person. */
@@ -49,17 +50,22 @@ export interface SegmentResult {
   counts: [number, number, number, number];
   /** Whether a hair colour model could be built (false for bald heads or hair hidden by a hat). */
   hairModel: boolean;
+  /** The photo's face-skin colour model, when enough face pixels were seen (colourDistance2 reads it). */
+  skinColour?: ColourModel;
+  /** Its hair colour model (absent with hairModel false). */
+  hairColour?: ColourModel;
   warnings: StageWarning[];
 }
 
 /** Mean and inverse covariance of RGB samples (regularised so a flat patch does not make it singular). */
-interface Gaussian {
+export interface ColourModel {
   mean: [number, number, number];
   inv: number[];
   n: number;
 }
 
-function fitGaussian(samples: number[]): Gaussian | undefined {
+
+function fitGaussian(samples: number[]): ColourModel | undefined {
   const n = samples.length / 3;
   if (n < 30) return undefined;
   const m = [0, 0, 0];
@@ -80,19 +86,20 @@ function fitGaussian(samples: number[]): Gaussian | undefined {
 
 /** Trimmed fit: refit twice on the samples inside the current model's 95 % ellipsoid (drops shadows, nostrils,
  * stray background), so one broad Gaussian does not swallow every colour. */
-function fitRobust(samples: number[]): Gaussian | undefined {
+function fitRobust(samples: number[]): ColourModel | undefined {
   let model = fitGaussian(samples);
   for (let round = 0; round < 2 && model; round++) {
     const kept: number[] = [];
     for (let i = 0; i < samples.length; i += 3) {
-      if (mahalanobis2(model, samples[i]!, samples[i + 1]!, samples[i + 2]!) < 7.81) kept.push(samples[i]!, samples[i + 1]!, samples[i + 2]!);
+      if (colourDistance2(model, samples[i]!, samples[i + 1]!, samples[i + 2]!) < 7.81) kept.push(samples[i]!, samples[i + 1]!, samples[i + 2]!);
     }
     model = fitGaussian(kept) ?? model;
   }
   return model;
 }
 
-function mahalanobis2(g: Gaussian, r: number, gr: number, b: number): number {
+/** Squared Mahalanobis distance of an RGB colour (0..255) to a colour model: chi-square, 3 degrees of freedom. */
+export function colourDistance2(g: ColourModel, r: number, gr: number, b: number): number {
   const x = r - g.mean[0];
   const y = gr - g.mean[1];
   const z = b - g.mean[2];
@@ -246,7 +253,7 @@ export class SegmentStage implements Stage<SegmentInput, SegmentResult> {
     const warnings: StageWarning[] = [];
     if (hairModel && skinModel) {
       // Bald scalp: the "hair" band is skin-coloured, i.e. its mean lies within 2 sigma of the (trimmed) skin model.
-      if (mahalanobis2(skinModel, ...hairModel.mean) < 4) hairModel = undefined;
+      if (colourDistance2(skinModel, ...hairModel.mean) < 4) hairModel = undefined;
     }
     reportProgress(context, { stage: this.name, fraction: 0.7 });
 
@@ -272,8 +279,8 @@ export class SegmentStage implements Stage<SegmentInput, SegmentResult> {
             const r = data[3 * p]!;
             const g = data[3 * p + 1]!;
             const b = data[3 * p + 2]!;
-            const dSkin = skinModel ? mahalanobis2(skinModel, r, g, b) : Infinity;
-            const dHair = hairModel ? mahalanobis2(hairModel, r, g, b) : Infinity;
+            const dSkin = skinModel ? colourDistance2(skinModel, r, g, b) : Infinity;
+            const dHair = hairModel ? colourDistance2(hairModel, r, g, b) : Infinity;
             if (dHair < HAIR_CHI2 && dHair < dSkin) label = SEGMENT_LABELS.HAIR;
             else if (dSkin < SKIN_CHI2) label = SEGMENT_LABELS.SKIN;
           }
@@ -283,6 +290,9 @@ export class SegmentStage implements Stage<SegmentInput, SegmentResult> {
       }
     }
     if (!skinModel) warnings.push({ code: 'LOW_CONFIDENCE', message: 'Too few face pixels to model skin colour.' });
-    return { width, height, person, labels, counts, hairModel: hairModel !== undefined, warnings };
+    return {
+      width, height, person, labels, counts, hairModel: hairModel !== undefined,
+      ...(skinModel ? { skinColour: skinModel } : {}), ...(hairModel ? { hairColour: hairModel } : {}), warnings,
+    };
   }
 }

@@ -27,7 +27,29 @@ export interface HairOptions {
   threshold?: number;
   /** Connected pieces with fewer triangles are dropped (default 100: under ~0.5 cm^2 at marching-cubes spacing). */
   minFaces?: number;
+  /**
+   * Per surface vertex, 1 where the photo shows it in the hair's colour (seif/hair-in-photo.ts). When given, surface
+   * over FLAME's face (closest point in `faceMasks`) within `faceShellDistance` of it is hair only where the photo
+   * says so, and never over brows, eyes, nose and lips (`featureMasks`): a face the network placed a few
+   * millimetres in front of the fit (cheeks, lips) is not a layer of hair, while a beard or a fringe in the hair's
+   * colour stays. Elsewhere (scalp, ears, neck, beyond) the threshold alone decides.
+   */
+  hairInPhoto?: Uint8Array;
+  /**
+   * Default 0.05 frame units, ~13 mm: thicker than that over the face is hair (or a hand...) whatever its colour.
+   * The network's face lies up to ~1 cm in front of the fit on the sample portraits; at 0.03 cheek shells stayed.
+   */
+  faceShellDistance?: number;
+  /** FLAME masks that make up the face (default FACE_SHELL_MASKS). */
+  faceMasks?: readonly string[];
+  /** Of those, the ones where a thin shell is never hair, whatever its colour (default FACE_FEATURE_MASKS). */
+  featureMasks?: readonly string[];
 }
+
+/** The face for HairOptions.hairInPhoto: the regions SeIF's codes cover, ears excepted (hair falls over them). */
+export const FACE_SHELL_MASKS: readonly string[] = Object.freeze(['face', 'lips', 'nose', 'eye_region', 'forehead']);
+/** Brows, eyes, nose and lips: dark brows match the hair's colour, but a shell over them is the face, not hair. */
+export const FACE_FEATURE_MASKS: readonly string[] = Object.freeze(['eye_region', 'nose', 'lips']);
 
 export interface HairMesh {
   /** n x 3 positions (SeIF frame). */
@@ -39,6 +61,8 @@ export interface HairMesh {
 }
 
 export interface HairReport {
+  /** Vertices off the FLAME surface over its face that the photo does not show as hair (options.hairInPhoto). */
+  faceShell: number;
   faces: number;
   vertices: number;
   components: number;
@@ -63,9 +87,24 @@ export function extractHair(
   const hit: ClosestHit = { distanceSq: Infinity, triangle: -1, x: NaN, y: NaN, z: NaN };
   const far = new Uint8Array(n);
   const bound = threshold * threshold;
+  const hairInPhoto = options.hairInPhoto;
+  if (hairInPhoto && hairInPhoto.length !== n) throw new RangeError(`extractHair: options.hairInPhoto has ${hairInPhoto.length} entries for ${n} surface vertices`);
+  const shellBound = (options.faceShellDistance ?? 0.05) ** 2;
+  // Per FLAME vertex: 1 face, 2 face feature (flags of the closest triangle's corners, all must agree).
+  const region = new Uint8Array(model.vertexCount);
+  for (const name of options.faceMasks ?? FACE_SHELL_MASKS) for (const v of model.masks[name] ?? []) region[v] = 1;
+  for (const name of options.featureMasks ?? FACE_FEATURE_MASKS) for (const v of model.masks[name] ?? []) region[v] = 2;
+  const F = model.faces;
+  let faceShell = 0;
   for (let v = 0; v < n; v++) {
     bvh.closestPoint(P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!, hit, bound);
     far[v] = hit.triangle < 0 ? 1 : 0;
+    if (!far[v] || !hairInPhoto) continue;
+    bvh.closestPoint(P[3 * v]!, P[3 * v + 1]!, P[3 * v + 2]!, hit, shellBound);
+    const t = hit.triangle;
+    if (t < 0) continue;
+    const r = Math.min(region[F[3 * t]!]!, region[F[3 * t + 1]!]!, region[F[3 * t + 2]!]!);
+    if (r === 2 || (r === 1 && !hairInPhoto[v])) { far[v] = 0; faceShell++; }
   }
 
   // 2. Hair faces, grouped into connected pieces (union-find over shared vertices).
@@ -108,7 +147,7 @@ export function extractHair(
   const mesh: HairMesh = { ...compact.mesh, source: compact.source };
   return {
     mesh,
-    report: { faces: keptLength / 3, vertices: mesh.source.length, components, droppedComponents, droppedFaces, ms: Math.round(performance.now() - t0) },
+    report: { faceShell, faces: keptLength / 3, vertices: mesh.source.length, components, droppedComponents, droppedFaces, ms: Math.round(performance.now() - t0) },
   };
 }
 
