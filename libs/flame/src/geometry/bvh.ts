@@ -99,6 +99,17 @@ export function closestPointOnTriangle(
   return dx * dx + dy * dy + dz * dz;
 }
 
+/**
+ * Squared distance from (x, y, z) to the axis-aligned box stored at boxes[o .. o + 5] as (min x, y, z, max x, y, z);
+ * 0 inside. The cheap lower bound the closest-point searches test before the exact triangle distance.
+ */
+export function pointBoxDistanceSq(boxes: ArrayLike<number>, o: number, x: number, y: number, z: number): number {
+  const dx = x < boxes[o]! ? boxes[o]! - x : x > boxes[o + 3]! ? x - boxes[o + 3]! : 0;
+  const dy = y < boxes[o + 1]! ? boxes[o + 1]! - y : y > boxes[o + 4]! ? y - boxes[o + 4]! : 0;
+  const dz = z < boxes[o + 2]! ? boxes[o + 2]! - z : z > boxes[o + 5]! ? z - boxes[o + 5]! : 0;
+  return dx * dx + dy * dy + dz * dz;
+}
+
 export class TriangleBvh {
   /** Per node: min xyz, max xyz. */
   private readonly boxes: Float64Array;
@@ -217,12 +228,7 @@ export class TriangleBvh {
   }
 
   private boxDistanceSq(node: number, x: number, y: number, z: number): number {
-    const b = this.boxes;
-    const o = 6 * node;
-    const dx = x < b[o]! ? b[o]! - x : x > b[o + 3]! ? x - b[o + 3]! : 0;
-    const dy = y < b[o + 1]! ? b[o + 1]! - y : y > b[o + 4]! ? y - b[o + 4]! : 0;
-    const dz = z < b[o + 2]! ? b[o + 2]! - z : z > b[o + 5]! ? z - b[o + 5]! : 0;
-    return dx * dx + dy * dy + dz * dz;
+    return pointBoxDistanceSq(this.boxes, 6 * node, x, y, z);
   }
 
   /**
@@ -249,11 +255,7 @@ export class TriangleBvh {
         const start = this.first[node]!;
         for (let s = start; s < start + n; s++) {
           // The triangle's own box first: a lower bound on its distance at a fraction of the exact test's cost.
-          const o6 = 6 * s;
-          const ex = x < tb[o6]! ? tb[o6]! - x : x > tb[o6 + 3]! ? x - tb[o6 + 3]! : 0;
-          const ey = y < tb[o6 + 1]! ? tb[o6 + 1]! - y : y > tb[o6 + 4]! ? y - tb[o6 + 4]! : 0;
-          const ez = z < tb[o6 + 2]! ? tb[o6 + 2]! - z : z > tb[o6 + 5]! ? z - tb[o6 + 5]! : 0;
-          if (ex * ex + ey * ey + ez * ez >= best) continue;
+          if (pointBoxDistanceSq(tb, 6 * s, x, y, z) >= best) continue;
           const o = 9 * s;
           const d = closestPointOnTriangle(x, y, z, c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, _p);
           if (d < best) {

@@ -24,7 +24,7 @@
  * no list (LIST_DISTANCE). Memory: the directory is 1 MB at the default 1/64 voxel; lists grow with the voxels
  * visited (about 100 entries of 12 bytes each).
  */
-import { type ClosestHit, TriangleBvh, closestPointOnTriangle } from '@seif/flame/geometry/bvh';
+import { type ClosestHit, TriangleBvh, closestPointOnTriangle, pointBoxDistanceSq } from '@seif/flame/geometry/bvh';
 
 /** Fine voxels per block edge: 1 << BLOCK_SHIFT (4: blocks of 1/16 at the default voxel; 2 measured no better). */
 const BLOCK_SHIFT = 2;
@@ -210,11 +210,7 @@ export class CandidateGrid {
       }
       const t = tris[j]!;
       // Box distance first: a tighter lower bound than k - e for triangles off to the side, at a third of the cost.
-      const bo = 6 * t;
-      const dx = x < box[bo]! ? box[bo]! - x : x > box[bo + 3]! ? x - box[bo + 3]! : 0;
-      const dy = y < box[bo + 1]! ? box[bo + 1]! - y : y > box[bo + 4]! ? y - box[bo + 4]! : 0;
-      const dz = z < box[bo + 2]! ? box[bo + 2]! - z : z > box[bo + 5]! ? z - box[bo + 5]! : 0;
-      if (dx * dx + dy * dy + dz * dz >= bestSq) continue;
+      if (pointBoxDistanceSq(box, 6 * t, x, y, z) >= bestSq) continue;
       const o = 9 * t;
       const d = closestPointOnTriangle(x, y, z, c[o]!, c[o + 1]!, c[o + 2]!, c[o + 3]!, c[o + 4]!, c[o + 5]!, c[o + 6]!, c[o + 7]!, c[o + 8]!, q);
       if (d < bestSq) {
