@@ -121,7 +121,7 @@ export async function evaluateHeldout(model: HeadModel, pipeline: Reconstruction
   const normalised = (await runStage(pipeline.normalise, { image, landmarks: marks.points }, context)).output;
   const fit = (await runStage(pipeline.fit, { landmarks: normalised.landmarks }, context)).output;
   const started = performance.now();
-  const seif = await new SeifStage({ network: await pipeline.seifNetwork(), resolution: options.resolution ?? 128 }).run({ image, landmarks: marks.points, person: segmented.person, fit });
+  const seif = await new SeifStage({ network: await pipeline.seifNetwork(), resolution: options.resolution ?? 128 }).run({ image, landmarks: marks.points, person: segmented.person, colours: segmented, fit });
   const seifMs = performance.now() - started;
 
   const toSample = mapper(seif.frameToImage, size);
