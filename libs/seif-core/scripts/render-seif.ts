@@ -60,7 +60,7 @@ for (const [row, id] of photos.entries()) {
   const p = seif.params.seif!;
   console.log(`${id}: FLAME ${flame.timings.total!.toFixed(0)} ms, SeIF ${seif.timings.total!.toFixed(0)} ms (seif stage ${seif.timings.seif!.toFixed(0)} ms: ${JSON.stringify(p.ms)}); `
     + `grid ${p.grid.resolution}^3 ${(p.grid.pointsEvaluated / 1e6).toFixed(2)} M points (${((100 * p.grid.pointsEvaluated) / p.grid.denseEquivalent).toFixed(1)} % of dense); `
-    + `surface ${p.surface.vertices} vertices; uniformize ${p.uniformize.targeted}/${p.uniformize.eligible} targeted, mean move ${p.uniformize.meanMoveMm?.toFixed(2)} mm; hair ${p.hair ? `${p.hair.vertices} vertices (${p.hair.seenInPhoto} seen; ${p.hair.faceShellVertices} face-shell surface vertices left out)` : 'none'}`);
+    + `surface ${p.surface.vertices} vertices; uniformize ${p.uniformize.matched} matched, ${p.uniformize.targeted}/${p.uniformize.eligible} targeted, mean move ${p.uniformize.meanMoveMm?.toFixed(2)} mm; hair ${p.hair ? `${p.hair.vertices} vertices (${p.hair.seenInPhoto} seen; ${p.hair.faceShellVertices} face-shell surface vertices left out)` : 'none'}`);
 }
 await sharp({ create: { width: 7 * S, height: photos.length * S, channels: 3, background: '#ffffff' } }).composite(tiles).png().toFile(out);
 console.log(`wrote ${out}`);

@@ -289,7 +289,7 @@ function seifInfo(seif: SeifResult, weights: SeifWeights): SeifInfo {
     weights: { id: weights.entry.id, version: weights.entry.version, sha256: { encoder: weights.spec.encoder.sha256, decoder: weights.spec.decoder.sha256 } },
     grid: seif.grid,
     surface: { vertices: seif.surface.positions.length / 3, triangles: seif.surface.indices.length / 3 },
-    uniformize: { eligible: u.eligible, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm, skipped: seif.uniformizeSkipped },
+    uniformize: { eligible: u.eligible, matched: u.matched, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm, skipped: seif.uniformizeSkipped },
     hair: seif.hair ? { vertices: seif.hair.mesh.positions.length / 3, triangles: seif.hair.mesh.indices.length / 3, seenInPhoto: seif.hair.seen, faceShellVertices: seif.hair.faceShell } : null,
     ms: seif.ms,
   };
