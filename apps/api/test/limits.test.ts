@@ -47,7 +47,9 @@ describe('request protection', () => {
 
   it('limits requests per API key with HTTP 429, Retry-After, and lets other keys through', async () => {
     const original = h.services.rateLimiter;
-    (h.services as { rateLimiter: RateLimiter }).rateLimiter = new RateLimiter({ perMinute: 60, burst: 3 });
+    // One token per 10 s: the five requests must not see a refill even when a loaded machine takes seconds over
+    // them (at 60 per minute the fourth one got a fresh token under load).
+    (h.services as { rateLimiter: RateLimiter }).rateLimiter = new RateLimiter({ perMinute: 6, burst: 3 });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) statuses.push((await h.gql('{ viewer { tenant { name } } }', {}, key)).status);

@@ -146,9 +146,12 @@ describe('throttling', () => {
     expect(outcomes.filter((o) => o === 'coalesced').length).toBeGreaterThan(20);
     const intermediate = events.filter((e) => e.status === 'RUNNING').slice(1);
     expect(intermediate.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 2);
-    for (let i = 1; i < intermediate.length; i++) {
-      expect(intermediate[i]!.createdAt.getTime() - intermediate[i - 1]!.createdAt.getTime()).toBeGreaterThanOrEqual(200);
-    }
+    // Spacing on the database's clock (createdAt = now() when the insert runs): each write starts at least 250 ms
+    // after the previous one was queued, but a loaded machine delays inserts unevenly, so a single gap can shrink
+    // (136 ms seen with training beside the tests); on average they cannot.
+    const span = intermediate.at(-1)!.createdAt.getTime() - intermediate[0]!.createdAt.getTime();
+    expect(intermediate.length).toBeGreaterThanOrEqual(2);
+    expect(span / (intermediate.length - 1)).toBeGreaterThanOrEqual(200);
     const progress = events.map((e) => e.progress);
     expect(progress).toEqual([...progress].sort((x, y) => x - y));
     expect(events[0]).toMatchObject({ status: 'RUNNING', progress: 0 });
