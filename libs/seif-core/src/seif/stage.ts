@@ -4,8 +4,9 @@
  *
  *   inputs (crop, prior maps, mask) -> encoder once -> decoder on a coarse-to-fine grid (codes from the semantic
  *   field of the fitted FLAME) -> marching cubes + cleanup -> refined codes at the surface vertices ->
- *   uniformization (FLAME vertices placed on the surface by code) -> hair = surface off the FLAME mesh, skinned
- *   from the nearest FLAME vertices and coloured from the photo -> rest-pose offsets for export.
+ *   uniformization (FLAME vertices placed on the surface by code) -> hair = surface off the FLAME mesh (over the
+ *   face, only what the photo shows in the hair's colour: hair-in-photo.ts), skinned from the nearest FLAME
+ *   vertices and coloured from the photo -> rest-pose offsets for export.
  *
  * Everything geometric happens in the frame the network was trained in (inputs.ts: a similarity of the fit's
  * frame, depth-centred) and is mapped back at the end, so outputs share the fit's frame (and its camera maps them
@@ -21,9 +22,9 @@ import { type Stage, type StageContext, reportProgress, throwIfAborted } from '.
 import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import type { FitOutput } from '../stages/fit.js';
 import { type SkinnedHair, bindHair, extractHair, simplifyHair } from '../uniform/hair.js';
-import { type PhotoColourModels, hairShownInPhoto } from './hair-in-photo.js';
 import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
 import { type UniformizeReport, uniformize } from '../uniform/uniformize.js';
+import { type PhotoColourModels, hairShownInPhoto } from './hair-in-photo.js';
 import { prepareSeifInputs, toFitFrame } from './inputs.js';
 import { carveOutsideSilhouette } from './silhouette.js';
 import type { SeifNetwork } from './network.js';
