@@ -11,6 +11,28 @@ import { hairShownInPhoto } from '../src/seif/hair-in-photo.js';
 import { projectedVertexColors } from '../src/seif/vertex-colors.js';
 import type { ColourModel } from '../src/stages/segment.js';
 
+/**
+ * A sphere of radius 0.3 in the SeIF frame in front of a 128 x 128 photo that covers the crop exactly; the person is
+ * the disc of the sphere's silhouette shrunk by 10 % (the segmenter leaves out the silhouette's rim); colourAt gives
+ * each pixel's colour from its frame position and whether it is on the person.
+ */
+function sphereScene(colourAt: (X: number, Y: number, on: boolean) => [number, number, number]) {
+  const size = 128;
+  const mesh = uvSphere(0.3, 24, 32, [0, 0, 0]);
+  const sphere = { positions: Float32Array.from(mesh.positions), indices: Uint32Array.from(mesh.indices) };
+  const photo = { data: new Uint8Array(size * size * 3), width: size, height: size };
+  const person = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    const X = (x + 0.5) / size - 0.5, Y = 0.5 - (y + 0.5) / size;
+    const on = Math.hypot(X, Y) < 0.27;
+    person[y * size + x] = on ? 255 : 0;
+    photo.data.set(colourAt(X, Y, on), 3 * (y * size + x));
+  }
+  // Frame (X, Y) -> photo pixels.
+  const frameToImage: [number, number, number, number, number, number] = [size, 0, size / 2, 0, -size, size / 2];
+  return { sphere, photo, person, frameToImage };
+}
+
 describe('silhouette bound', () => {
   it('dilates the mask by a square window and rejects a wrong size', () => {
     const size = 32;
@@ -41,21 +63,8 @@ describe('silhouette bound', () => {
 });
 
 describe('projected hair colours', () => {
-  // A sphere in the SeIF frame in front of a photo that is red on the person and blue elsewhere; the person is the
-  // disc of the sphere's silhouette shrunk by 10 % (the segmenter leaves out the silhouette's rim).
-  const size = 128;
-  const mesh = uvSphere(0.3, 24, 32, [0, 0, 0]);
-  const sphere = { positions: Float32Array.from(mesh.positions), indices: Uint32Array.from(mesh.indices) };
-  const photo = { data: new Uint8Array(size * size * 3), width: size, height: size };
-  const person = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-    const X = (x + 0.5) / size - 0.5, Y = 0.5 - (y + 0.5) / size;
-    const on = Math.hypot(X, Y) < 0.27;
-    person[y * size + x] = on ? 255 : 0;
-    photo.data.set(on ? [200, 30, 30] : [20, 40, 220], 3 * (y * size + x));
-  }
-  // Frame (X, Y) -> photo pixels: the photo covers the crop exactly.
-  const frameToImage = [size, 0, size / 2, 0, -size, size / 2] as const;
+  // The sphere scene, red on the person and blue elsewhere.
+  const { sphere, photo, person, frameToImage } = sphereScene((_X, _Y, on) => (on ? [200, 30, 30] : [20, 40, 220]));
 
   it('never takes the background at the silhouette, and fills the back with the seen colour', () => {
     const { colors, seen } = projectedVertexColors({ positions: sphere.positions, indices: sphere.indices, occluder: sphere, photo, person, frameToImage: [...frameToImage] });
@@ -85,17 +94,7 @@ describe('projected hair colours', () => {
 
 describe('hair shown in the photo', () => {
   // The same sphere; the photo is dark brown (hair) on the person's upper half, skin-coloured on the lower half.
-  const size = 128;
-  const mesh = uvSphere(0.3, 24, 32, [0, 0, 0]);
-  const sphere = { positions: Float32Array.from(mesh.positions), indices: Uint32Array.from(mesh.indices) };
-  const photo = { data: new Uint8Array(size * size * 3), width: size, height: size };
-  const person = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-    const X = (x + 0.5) / size - 0.5, Y = 0.5 - (y + 0.5) / size;
-    person[y * size + x] = Math.hypot(X, Y) < 0.27 ? 255 : 0;
-    photo.data.set(Y > 0 ? [50, 35, 25] : [205, 150, 125], 3 * (y * size + x));
-  }
-  const frameToImage: [number, number, number, number, number, number] = [size, 0, size / 2, 0, -size, size / 2];
+  const { sphere, photo, person, frameToImage } = sphereScene((_X, Y) => (Y > 0 ? [50, 35, 25] : [205, 150, 125]));
   // Colour models with a 10-level standard deviation per channel.
   const model = (mean: [number, number, number]): ColourModel => ({ mean, inv: [0.01, 0, 0, 0, 0.01, 0, 0, 0, 0.01], n: 1000 });
   const hairColour = model([50, 35, 25]), skinColour = model([205, 150, 125]);
