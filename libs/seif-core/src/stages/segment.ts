@@ -23,9 +23,9 @@ export type SegmentLabel = (typeof SEGMENT_LABELS)[keyof typeof SEGMENT_LABELS];
 const SEG_WIDTH = 256;
 const SEG_HEIGHT = 144;
 // Chi-square quantiles, 3 degrees of freedom: 99 % (hair) and 99.9 % (skin, lighting varies across a face).
-/** Colour-model limits on colourDistance2, also used outside (seif/hair-in-photo.ts). */
+/** Hair-model limit on colourDistance2, also used outside (seif/hair-in-photo.ts). */
 export const HAIR_CHI2 = 11.34;
-export const SKIN_CHI2 = 16.27;
+const SKIN_CHI2 = 16.27;
 
 export interface SegmentOptions {
   /** Person probability above which a pixel is the person. */
