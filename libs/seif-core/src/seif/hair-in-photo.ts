@@ -9,7 +9,7 @@
  * fringe the colour of the hair stays; skin, lips, make-up and eyes do not. Without a hair colour model (bald, or
  * hair the colour of skin, as the segmentation decides) nothing is hair by colour, and a thin beard or fringe over
  * the face then shows as the FLAME face texture, which carries the photo's colours anyway; thicker than the
- * shell distance (~8 mm) it stays geometry.
+ * shell distance (extractHair's faceShellDistance, ~13 mm) it stays geometry.
  *
  * Looked at (render-seif.ts with SEIF_RENDER_HAIR_FLAT=1): on the sample portraits the skin-coloured shells on
  * cheeks, lips and temples leave the hair; before this, they were the "hair" rendered over the face.

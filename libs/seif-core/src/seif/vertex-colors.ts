@@ -53,8 +53,8 @@ function medianColor(colors: Uint8Array, which: Uint32Array, count: number): [nu
 
 /**
  * The photo pixel (y * width + x) each vertex shows in, or -1 when the photo does not see it (the rules above:
- * hidden by the occluder, turned away, off the photo, off the person). Shared by the colouring and by the test for
- * the test of what the photo shows as hair (hair-in-photo.ts).
+ * hidden by the occluder, turned away, off the photo, off the person). Shared by the colouring and by the test of
+ * what the photo shows as hair (hair-in-photo.ts).
  */
 export function seenPhotoPixels(request: Omit<ProjectedColorsRequest, 'fadeDistance'>): Int32Array {
   const { positions, occluder, photo, frameToImage: m, person } = request;
