@@ -158,6 +158,20 @@ export class JobQueue {
   }
 
   async #start(): Promise<void> {
+    // The API and the workers start their queues at once; on a fresh database their createQueue / updateQueue
+    // transactions can deadlock, and PostgreSQL aborts one of them (40P01, seen in CI). That one tries again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.#boss = await this.#startOnce();
+        return;
+      } catch (error) {
+        if (attempt >= 3 || (error as { code?: unknown }).code !== '40P01') rethrowDatabaseError('Starting the job queue', error);
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.random() * 100));
+      }
+    }
+  }
+
+  async #startOnce(): Promise<PgBoss> {
     const boss = new PgBoss({
       connectionString: this.#options.connectionString,
       schema: this.schema,
@@ -184,9 +198,9 @@ export class JobQueue {
       }
     } catch (error) {
       await boss.stop({ graceful: false }).catch(() => {});
-      rethrowDatabaseError('Starting the job queue', error);
+      throw error;
     }
-    this.#boss = boss;
+    return boss;
   }
 
   #started(): PgBoss {
