@@ -23,9 +23,9 @@ import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import type { FitOutput } from '../stages/fit.js';
 import { type SkinnedHair, bindHair, extractHair, simplifyHair } from '../uniform/hair.js';
 import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
-import { type UniformizeReport, uniformize } from '../uniform/uniformize.js';
+import { type UniformizeOptions, type UniformizeReport, uniformize } from '../uniform/uniformize.js';
 import { type PhotoColourModels, hairShownInPhoto } from './hair-in-photo.js';
-import { prepareSeifInputs, toFitFrame } from './inputs.js';
+import { type SeifInputs, prepareSeifInputs, toFitFrame } from './inputs.js';
 import { carveOutsideSilhouette } from './silhouette.js';
 import type { SeifNetwork } from './network.js';
 import { projectedVertexColors } from './vertex-colors.js';
@@ -91,6 +91,19 @@ export interface SeifResult {
   frameToImage: Affine2D;
 }
 
+/** The implicit surface of one photo before uniformization (SeifStage.reconstruct), in the network frame. */
+export interface SeifReconstruction {
+  inputs: SeifInputs;
+  surface: IndexedMesh;
+  /** n x 3 refined semantic codes at the surface's vertices. */
+  codes: Float32Array;
+  grid: OccupancyGrid;
+  decoderCalls: number;
+  /** Evaluated points off the person whose occupancy was zeroed. */
+  carved: number;
+  ms: Record<string, number>;
+}
+
 /**
  * Default finest grid: 128^3. On 2 CPU cores seif-lite at 256^3 took 11-25 s per photo (docs/images/seif-vs-flame.png run:
  * ~2-2.6 M points evaluated, hair binding and colouring of ~250k vertices); 256 and 512 on request.
@@ -129,6 +142,14 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
   }
 
   async run(input: SeifStageInput, context?: StageContext): Promise<SeifResult> {
+    return this.complete(input, await this.reconstruct(input, context), context);
+  }
+
+  /**
+   * Steps 1-4: the implicit surface in the network frame and the refined codes at its vertices. Split from
+   * `complete` so a study can try several uniformizations on one reconstruction (scripts/uniformize-study.ts).
+   */
+  async reconstruct(input: SeifStageInput, context?: StageContext): Promise<SeifReconstruction> {
     const { network } = this.options;
     const { fit } = input;
     const model: HeadModel = fit.model;
@@ -173,7 +194,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
       progress(0.75, 'uniformization');
       throwIfAborted(context, this.name);
 
-      // 4. Refined codes at the surface vertices, then uniformization.
+      // 4. Refined codes at the surface vertices.
       codes = new Float32Array(surface.positions.length);
       const batch = this.options.batchSize ?? 65536;
       for (let start = 0; start < surface.positions.length; start += 3 * batch) {
@@ -185,6 +206,22 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
       field.dispose();
     }
     lap('codes');
+    return { inputs, surface, codes, grid, decoderCalls, carved, ms };
+  }
+
+  /**
+   * The rest on a reconstruction: uniformization, then hair and rest-pose offsets in the fit's frame. `reconstructed`
+   * is not modified. `uniformizeOptions` override the production settings (studies only).
+   */
+  async complete(input: SeifStageInput, reconstructed: SeifReconstruction, context?: StageContext, uniformizeOptions: UniformizeOptions = {}): Promise<SeifResult> {
+    const { fit } = input;
+    const model: HeadModel = fit.model;
+    const { inputs, grid, codes, decoderCalls, carved } = reconstructed;
+    const ms: Record<string, number> = { ...reconstructed.ms };
+    let t = performance.now();
+    const lap = (name: string) => { const now = performance.now(); ms[name] = Math.round(now - t); t = now; };
+    const progress = (fraction: number, message: string) => reportProgress(context, { stage: this.name, fraction, message });
+    const surface: IndexedMesh = { positions: Float32Array.from(reconstructed.surface.positions), indices: reconstructed.surface.indices };
     const metresPerUnit = metresPerFrameUnit(fit) / inputs.scale;
     // Scalp and neck have no codes: snap them onto a surface within 0.015 (~4 mm), more than the hair threshold
     // (0.01), so bare skin is not mistaken for a thin layer of hair and FLAME does not poke through short hair.
@@ -192,10 +229,11 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     // ~0.2 template units, far above the 0.03 match radius): a handful of targets then drags the whole mesh
     // (measured on held-out renders: face error 6 -> 13 mm). Then the fit's head is kept, and the solve is not even
     // run; the hair still comes from SeIF.
+    const minFraction = uniformizeOptions.minMatchedFraction ?? MIN_TARGETED_FRACTION;
     const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, {
-      metresPerUnit, snapDistance: 0.015, minMatchedFraction: MIN_TARGETED_FRACTION,
+      metresPerUnit, snapDistance: 0.015, ...uniformizeOptions, minMatchedFraction: minFraction,
     });
-    const uniformizeSkipped = uniform.report.skipped || uniform.report.targeted < MIN_TARGETED_FRACTION * uniform.report.eligible;
+    const uniformizeSkipped = uniform.report.skipped || uniform.report.targeted < minFraction * uniform.report.eligible;
     const uniformized0 = uniformizeSkipped ? Float32Array.from(inputs.prior) : uniform.vertices;
     lap('uniformize');
     progress(0.88, 'hair');

@@ -17,7 +17,7 @@ import { type HeadModel, makeWatertight } from '@seif/flame';
 import { TriangleBvh } from '@seif/flame/geometry/bvh';
 import type { ReconstructionPipeline } from '../pipeline/reconstruct.js';
 import { runStage } from '../pipeline/stage.js';
-import { SeifStage } from '../seif/stage.js';
+import { type SeifReconstruction, type SeifResult, type SeifStageInput, SeifStage } from '../seif/stage.js';
 import type { RgbImage } from '../image/image.js';
 import { generateSample } from './sample.js';
 import { windingNumbers } from './winding.js';
@@ -99,6 +99,9 @@ function iou(inside: Float32Array, occupancy: Uint8Array, count: number): number
   return union > 0 ? inter / union : 1;
 }
 
+/** Render size of the held-out heads (the network's input size). */
+const HELDOUT_SIZE = 256;
+
 export interface HeldoutOptions {
   resolution?: number;
   /** Occupancy points scored per head (default 2000: winding numbers over the SeIF mesh are the slow part). */
@@ -107,12 +110,19 @@ export interface HeldoutOptions {
   surfacePoints?: number;
 }
 
-/** One held-out head: generate (seed, index), reconstruct its render, score. */
-export async function evaluateHeldout(model: HeadModel, pipeline: ReconstructionPipeline, seed: number, index: number, options: HeldoutOptions = {}): Promise<HeldoutResult> {
-  const size = 256;
+/** One held-out head after the front end and the SeIF implicit surface (before uniformization). */
+export interface HeldoutHead {
+  index: number;
+  sample: Awaited<ReturnType<typeof generateSample>>;
+  stage: SeifStage;
+  input: SeifStageInput;
+  reconstruction: SeifReconstruction;
+}
+
+/** Generates held-out head (seed, index) and runs its render through the front end and SeifStage.reconstruct. */
+export async function prepareHeldout(model: HeadModel, pipeline: ReconstructionPipeline, seed: number, index: number, options: HeldoutOptions = {}): Promise<HeldoutHead> {
+  const size = HELDOUT_SIZE;
   const sample = await generateSample(model, seed, index, { size, points: options.points ?? 2000, keepScene: true });
-  const scene = sample.scene!;
-  const mmPerUnit = 1000 / (sample.meta.frameScale as number);
   const image: RgbImage = { data: sample.image, width: size, height: size };
   const context = { timings: {} as Record<string, number> };
   const { face } = (await runStage(pipeline.detect.largest, image, context)).output;
@@ -120,10 +130,26 @@ export async function evaluateHeldout(model: HeadModel, pipeline: Reconstruction
   const segmented = (await runStage(pipeline.segment, { image, landmarks: marks.points }, context)).output;
   const normalised = (await runStage(pipeline.normalise, { image, landmarks: marks.points }, context)).output;
   const fit = (await runStage(pipeline.fit, { landmarks: normalised.landmarks }, context)).output;
-  const started = performance.now();
-  const seif = await new SeifStage({ network: await pipeline.seifNetwork(), resolution: options.resolution ?? 128 }).run({ image, landmarks: marks.points, person: segmented.person, colours: segmented, fit });
-  const seifMs = performance.now() - started;
+  const stage = new SeifStage({ network: await pipeline.seifNetwork(), resolution: options.resolution ?? 128 });
+  const input: SeifStageInput = { image, landmarks: marks.points, person: segmented.person, colours: segmented, fit };
+  return { index, sample, stage, input, reconstruction: await stage.reconstruct(input) };
+}
 
+/** One held-out head: generate (seed, index), reconstruct its render, score. */
+export async function evaluateHeldout(model: HeadModel, pipeline: ReconstructionPipeline, seed: number, index: number, options: HeldoutOptions = {}): Promise<HeldoutResult> {
+  const head = await prepareHeldout(model, pipeline, seed, index, options);
+  const seif = await head.stage.complete(head.input, head.reconstruction);
+  // The SeIF stage's own time (its sub-steps), not the generator's or the front end's.
+  const seifMs = Object.values(seif.ms).reduce((a, b) => a + b, 0);
+  return scoreHeldout(model, head, seif, seifMs, options);
+}
+
+/** Scores a completed SeIF result of a prepared held-out head against its ground truth. */
+export function scoreHeldout(model: HeadModel, head: HeldoutHead, seif: SeifResult, seifMs: number, options: HeldoutOptions = {}): HeldoutResult {
+  const { sample, index, input: { fit } } = head;
+  const size = HELDOUT_SIZE;
+  const scene = sample.scene!;
+  const mmPerUnit = 1000 / (sample.meta.frameScale as number);
   const toSample = mapper(seif.frameToImage, size);
   const faceVertices = model.masks.face!;
   const fitMesh = toSample(fit.frameVertices);
