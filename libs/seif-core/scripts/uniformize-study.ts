@@ -15,7 +15,7 @@ import { ReconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { disposeModels } from '../src/runtime/registry.js';
 import type { SeifReconstruction } from '../src/seif/stage.js';
 import { SEMANTIC_SIGMA_SQ, SemanticField, semanticFieldForHead, templateBounds } from '../src/semantic/semantic-field.js';
-import { type HeldoutHead, prepareHeldout, scoreHeldout } from '../src/synth/heldout.js';
+import { HELDOUT_SIZE, type HeldoutHead, alignDepth, mapper, prepareHeldout, scoreHeldout } from '../src/synth/heldout.js';
 import type { UniformizeOptions } from '../src/uniform/uniformize.js';
 
 interface Variant {
@@ -93,23 +93,11 @@ async function codeDiagnostics(head: HeldoutHead): Promise<string> {
   const model = head.input.fit.model;
   const done = await head.stage.complete(head.input, head.reconstruction);
   const scene = head.sample.scene!;
-  const [a, b, c, d, e, f] = done.frameToImage as unknown as number[];
-  const size = 256;
-  const k = Math.sqrt(Math.abs(a! * e! - b! * d!)) / size;
+  const toSample = mapper(done.frameToImage, HELDOUT_SIZE);
   const S = done.surface.positions;
-  const inSample = new Float32Array(S.length);
-  for (let i = 0; i < S.length; i += 3) {
-    inSample[i] = (a! * S[i]! + b! * S[i + 1]! + c!) / size - 0.5;
-    inSample[i + 1] = 0.5 - (d! * S[i]! + e! * S[i + 1]! + f!) / size;
-    inSample[i + 2] = k * S[i + 2]!;
-  }
-  // Depth: align the surface by the fit's mean face offset (as heldout.ts does).
-  const face = model.masks.face!;
-  const fitFrame = head.input.fit.frameVertices;
-  let dz = 0;
-  for (const v of face) dz += scene.gtFlame[3 * v + 2]! - k * fitFrame[3 * v + 2]!;
-  dz /= face.length;
-  for (let i = 2; i < inSample.length; i += 3) inSample[i] = inSample[i]! + dz;
+  const inSample = toSample(S);
+  // Depth: align the surface by the fit's mean face offset (as scoreHeldout does).
+  alignDepth(toSample(head.input.fit.frameVertices), scene.gtFlame, model.masks.face!, inSample);
   const truthField = semanticFieldForHead(model, scene.gtFlame);
   const distance = new Float32Array(S.length / 3);
   const truth = truthField.query(inSample, undefined, distance);

@@ -46,7 +46,8 @@ export interface HeldoutResult {
 }
 
 /** SeIF frame of the pipeline -> the sample's frame (X, Y through photo pixels; Z scaled alike, offset later). */
-function mapper(frameToImage: readonly number[], size: number): (src: Float32Array) => Float32Array {
+/** SeIF-frame points -> the sample's frame (what the generator's ground truth lives in). */
+export function mapper(frameToImage: readonly number[], size: number): (src: Float32Array) => Float32Array {
   const [a, b, c, d, e, f] = frameToImage as [number, number, number, number, number, number];
   const k = Math.sqrt(Math.abs(a * e - b * d)) / size;
   return (src) => {
@@ -62,7 +63,7 @@ function mapper(frameToImage: readonly number[], size: number): (src: Float32Arr
 }
 
 /** Moves `mesh` in Z by the mean offset of `vertices` (indices into both) to `truth`. */
-function alignDepth(mesh: Float32Array, truth: Float32Array, vertices: ArrayLike<number>, also?: Float32Array): void {
+export function alignDepth(mesh: Float32Array, truth: Float32Array, vertices: ArrayLike<number>, also?: Float32Array): void {
   let dz = 0;
   for (let i = 0; i < vertices.length; i++) dz += truth[3 * vertices[i]! + 2]! - mesh[3 * vertices[i]! + 2]!;
   dz /= vertices.length;
@@ -100,7 +101,7 @@ function iou(inside: Float32Array, occupancy: Uint8Array, count: number): number
 }
 
 /** Render size of the held-out heads (the network's input size). */
-const HELDOUT_SIZE = 256;
+export const HELDOUT_SIZE = 256;
 
 export interface HeldoutOptions {
   resolution?: number;
