@@ -88,9 +88,16 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
     const rejected = new Map<string, string>();
     let next = 0;
     let uploadsDone = false;
+    // The last upload waits until the API kills are done (the kill loop ends on its own: at most 5 s per kill waiting for
+    // an upload in flight, then the kill and the restart): on a small run (CI's 5 jobs) the uploads could
+    // otherwise all finish before the first kill, and the run would test no API failure at all.
+    let apiChaosDone: () => void = () => {};
+    const apiChaosFinished = new Promise<void>((resolve) => { apiChaosDone = resolve; });
     const client = async (c: number) => {
       while (next < keys.length) {
-        const key = keys[next++]!;
+        const index = next++;
+        const key = keys[index]!;
+        if (index === keys.length - 1) await apiChaosFinished;
         for (let attempt = 0; ; attempt++) {
           const up = instances.filter((instance) => instance.up);
           const instance = up[(c + attempt) % Math.max(1, up.length)];
@@ -148,7 +155,7 @@ export async function runFaults(options: FaultOptions = {}): Promise<FaultReport
         const restarted = await startApiProcess(env, { port: victim.port, expireSeconds, retryLimit: 20 });
         Object.assign(victim, restarted, { up: true });
       }
-    })();
+    })().finally(apiChaosDone);
 
     // ---- chaos: worker SIGKILLs at random moments while jobs run ------------------------------------------------
     const deadline = () => performance.now() - started > (timeoutSeconds + 60) * 1000;
