@@ -13,6 +13,7 @@ import { loadDefaultHeadModel } from '@seif/flame';
 import { Command } from 'commander';
 import { ReconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { disposeModels } from '../src/runtime/registry.js';
+import { toFitFrame } from '../src/seif/inputs.js';
 import type { SeifReconstruction } from '../src/seif/stage.js';
 import { SEMANTIC_SIGMA_SQ, SemanticField, semanticFieldForHead, templateBounds } from '../src/semantic/semantic-field.js';
 import { HELDOUT_SIZE, type HeldoutHead, alignDepth, mapper, prepareHeldout, scoreHeldout } from '../src/synth/heldout.js';
@@ -89,12 +90,12 @@ function codeGap(a: Float32Array, b: Float32Array, rows: number[]): { p50: numbe
  * Code error at the surface vertices near the true face: the network's refined codes and the fit's field against
  * the ground-truth field, evaluated at the same points mapped into the sample's frame.
  */
-async function codeDiagnostics(head: HeldoutHead): Promise<string> {
+function codeDiagnostics(head: HeldoutHead): string {
   const model = head.input.fit.model;
-  const done = await head.stage.complete(head.input, head.reconstruction);
+  const { inputs } = head.reconstruction;
   const scene = head.sample.scene!;
-  const toSample = mapper(done.frameToImage, HELDOUT_SIZE);
-  const S = done.surface.positions;
+  const toSample = mapper(inputs.fitFrameToImage, HELDOUT_SIZE);
+  const S = toFitFrame(inputs, Float32Array.from(head.reconstruction.surface.positions));
   const inSample = toSample(S);
   // Depth: align the surface by the fit's mean face offset (as scoreHeldout does).
   alignDepth(toSample(head.input.fit.frameVertices), scene.gtFlame, model.masks.face!, inSample);
@@ -133,7 +134,7 @@ for (let i = 0; i < o.count; i++) {
     console.log(`head ${i}: front end failed: ${(error as Error).message}`);
     continue;
   }
-  console.log(`head ${i}: ${await codeDiagnostics(head)}`);
+  console.log(`head ${i}: ${codeDiagnostics(head)}`);
   heads++;
   for (const variant of VARIANTS) {
     const reconstruction: SeifReconstruction = variant.codes ? { ...head.reconstruction, codes: variant.codes(head) } : head.reconstruction;

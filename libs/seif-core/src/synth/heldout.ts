@@ -46,7 +46,6 @@ export interface HeldoutResult {
 }
 
 /** SeIF frame of the pipeline -> the sample's frame (X, Y through photo pixels; Z scaled alike, offset later). */
-/** SeIF-frame points -> the sample's frame (what the generator's ground truth lives in). */
 export function mapper(frameToImage: readonly number[], size: number): (src: Float32Array) => Float32Array {
   const [a, b, c, d, e, f] = frameToImage as [number, number, number, number, number, number];
   const k = Math.sqrt(Math.abs(a * e - b * d)) / size;
