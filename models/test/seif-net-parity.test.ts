@@ -6,7 +6,8 @@
  * |diff| <= 1e-4. Both runtimes compute in float32 with different kernels and summation orders (mkldnn vs MLAS),
  * which typically leaves ~1e-6; 1e-4 still fails on a wrong projection, channel order or layer.
  *
- * Needs Debian's python3-torch under /usr/bin/python3 (scripts/system-packages.ts `test`; `npm test` installs it).
+ * Needs Debian's python3-torch (and python3-onnx for import_onnx.py) under /usr/bin/python3 (scripts/system-packages.ts
+ * `test`; `npm test` installs them).
  * Without it the test fails, naming the package; SEIF_ALLOW_NO_TORCH=1 turns that into a loud skip.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ const OUTPUT_TOL = 1e-4;
 const N_POINTS = 300;
 
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+const hasOnnx = hasTorch && spawnSync(PYTHON, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0;
 const allowSkip = process.env.SEIF_ALLOW_NO_TORCH === '1';
 if (!hasTorch && allowSkip) {
   console.warn('\n!!! SKIPPING the SeIF network parity test: /usr/bin/python3 has no torch (apt-get install -y python3-torch) !!!\n');
@@ -65,6 +67,55 @@ interface ParityOutput {
   code: number[];
 }
 
+/** Runs a run directory's exported graphs in onnxruntime-node on parity.py's fixed inputs; max errors vs PyTorch. */
+async function onnxParity(run: string) {
+  const ref = JSON.parse(python(['parity.py', '--checkpoint', path.join(run, 'checkpoint.pt'), '--points', String(N_POINTS)], 60_000)) as ParityOutput;
+  const { image, points, codes } = fixedInputs(ref.channels, ref.imageSize, N_POINTS);
+  const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1 };
+  const encoder = await ort.InferenceSession.create(path.join(run, 'encoder.onnx'), options);
+  const decoder = await ort.InferenceSession.create(path.join(run, 'decoder.onnx'), options);
+  try {
+    const { feature, prior_depth: priorDepth } = await encoder.run({ image: new ort.Tensor('float32', image, [1, ref.channels, ref.imageSize, ref.imageSize]) });
+    // lite reads the offset to the prior's front surface: the encoder passes its depth plane on to the decoder.
+    expect(ref.priorOffset).toBe(true);
+    expect(decoder.inputNames).toContain('prior_depth');
+    expect(priorDepth!.dims).toEqual([1, 1, ref.imageSize, ref.imageSize]);
+    expect(feature!.dims).toEqual(ref.feature.shape);
+    const f = feature!.data as Float32Array;
+    let featureErr = 0;
+    ref.feature.values.forEach((v, i) => {
+      featureErr = Math.max(featureErr, Math.abs(f[i * ref.feature.stride]! - v) / (1 + Math.abs(v)));
+    });
+    // N_POINTS differs from the export's example (64): the point axis must be dynamic.
+    const out = await decoder.run({
+      feature: feature!,
+      points: new ort.Tensor('float32', points, [1, N_POINTS, 3]),
+      codes: new ort.Tensor('float32', codes, [1, N_POINTS, 3]),
+      prior_depth: priorDepth!,
+    });
+    expect(out.occupancy!.dims).toEqual([1, N_POINTS]);
+    expect(out.code!.dims).toEqual([1, N_POINTS, 3]);
+    const occ = out.occupancy!.data as Float32Array;
+    const code = out.code!.data as Float32Array;
+    let occErr = 0;
+    let codeErr = 0;
+    ref.occupancy.forEach((v, i) => { occErr = Math.max(occErr, Math.abs(occ[i]! - v)); });
+    ref.code.forEach((v, i) => { codeErr = Math.max(codeErr, Math.abs(code[i]! - v)); });
+    return { featureErr, occErr, codeErr, occRange: Math.max(...occ) - Math.min(...occ), code, codes };
+  } finally {
+    await encoder.release();
+    await decoder.release();
+  }
+}
+
+function expectParity(e: { featureErr: number; occErr: number; codeErr: number; occRange: number }) {
+  expect(e.featureErr).toBeLessThanOrEqual(FEATURE_TOL);
+  expect(e.occErr).toBeLessThanOrEqual(OUTPUT_TOL);
+  expect(e.codeErr).toBeLessThanOrEqual(OUTPUT_TOL);
+  // Not a constant network: the fixed points span inside and outside the crop, so outputs must vary.
+  expect(e.occRange).toBeGreaterThan(1e-4);
+}
+
 describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX export, PyTorch/onnxruntime parity', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'seif-net-parity-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,48 +132,9 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
     expect(metrics.data.val_shards).toEqual(['shard-00001.json']);
     expect(existsSync(path.join(run, 'encoder.onnx')) && existsSync(path.join(run, 'decoder.onnx'))).toBe(true);
 
-    const ref = JSON.parse(python(['parity.py', '--checkpoint', path.join(run, 'checkpoint.pt'), '--points', String(N_POINTS)], 60_000)) as ParityOutput;
-    const { image, points, codes } = fixedInputs(ref.channels, ref.imageSize, N_POINTS);
-    const options: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-    const encoder = await ort.InferenceSession.create(path.join(run, 'encoder.onnx'), options);
-    const decoder = await ort.InferenceSession.create(path.join(run, 'decoder.onnx'), options);
-    try {
-      const { feature, prior_depth: priorDepth } = await encoder.run({ image: new ort.Tensor('float32', image, [1, ref.channels, ref.imageSize, ref.imageSize]) });
-      // lite reads the offset to the prior's front surface: the encoder passes its depth plane on to the decoder.
-      expect(ref.priorOffset).toBe(true);
-      expect(decoder.inputNames).toContain('prior_depth');
-      expect(priorDepth!.dims).toEqual([1, 1, ref.imageSize, ref.imageSize]);
-      expect(feature!.dims).toEqual(ref.feature.shape);
-      const f = feature!.data as Float32Array;
-      let featureErr = 0;
-      ref.feature.values.forEach((v, i) => {
-        featureErr = Math.max(featureErr, Math.abs(f[i * ref.feature.stride]! - v) / (1 + Math.abs(v)));
-      });
-      // N_POINTS differs from the export's example (64): the point axis must be dynamic.
-      const out = await decoder.run({
-        feature: feature!,
-        points: new ort.Tensor('float32', points, [1, N_POINTS, 3]),
-        codes: new ort.Tensor('float32', codes, [1, N_POINTS, 3]),
-        prior_depth: priorDepth!,
-      });
-      expect(out.occupancy!.dims).toEqual([1, N_POINTS]);
-      expect(out.code!.dims).toEqual([1, N_POINTS, 3]);
-      const occ = out.occupancy!.data as Float32Array;
-      const code = out.code!.data as Float32Array;
-      let occErr = 0;
-      let codeErr = 0;
-      ref.occupancy.forEach((v, i) => { occErr = Math.max(occErr, Math.abs(occ[i]! - v)); });
-      ref.code.forEach((v, i) => { codeErr = Math.max(codeErr, Math.abs(code[i]! - v)); });
-      console.log(`parity (lite, ${N_POINTS} points): feature max rel err ${featureErr.toExponential(2)}, occupancy max abs err ${occErr.toExponential(2)}, code max abs err ${codeErr.toExponential(2)}`);
-      expect(featureErr).toBeLessThanOrEqual(FEATURE_TOL);
-      expect(occErr).toBeLessThanOrEqual(OUTPUT_TOL);
-      expect(codeErr).toBeLessThanOrEqual(OUTPUT_TOL);
-      // Not a constant network: the fixed points span inside and outside the crop, so outputs must vary.
-      expect(Math.max(...occ) - Math.min(...occ)).toBeGreaterThan(1e-4);
-    } finally {
-      await encoder.release();
-      await decoder.release();
-    }
+    const e = await onnxParity(run);
+    console.log(`parity (lite, ${N_POINTS} points): feature max rel err ${e.featureErr.toExponential(2)}, occupancy max abs err ${e.occErr.toExponential(2)}, code max abs err ${e.codeErr.toExponential(2)}`);
+    expectParity(e);
   });
 
   it('fine-tunes from a checkpoint with framing jitter, and the jitter moves image and points together', { timeout: 120_000 }, () => {
@@ -178,5 +190,37 @@ describe.skipIf(!hasTorch && allowSkip)('SeIF network: smoke training, ONNX expo
     const calibration = JSON.parse(readFileSync(path.join(run, 'seif-net.json'), 'utf8')).surface_level_calibration;
     expect(calibration.split).toBe('val');
     expect(calibration.table).toHaveLength(7);
+  });
+
+  it('import_onnx.py rebuilds a checkpoint from exported graphs, and a code-residual fine-tune starts from the input code', { timeout: 240_000 }, async () => {
+    const run = path.join(dir, 'run');
+    if (!existsSync(path.join(run, 'checkpoint.pt'))) throw new Error('needs the first test\'s run');
+    if (!hasOnnx) throw new Error(`${PYTHON} cannot import onnx: install Debian's python3-onnx (apt-get install -y python3-onnx)`);
+    const imported = path.join(dir, 'imported', 'checkpoint.pt');
+    expect(python(['import_onnx.py', '--weights', run, '--out', imported], 100_000)).toMatch(/\(\d+ initializers re-export identically\)/);
+    const evaluate = (ckpt: string) => JSON.parse(python(['train.py', '--eval-checkpoint', ckpt, '--data', path.join(dir, 'data')], 60_000));
+    const [original, rebuilt] = [evaluate(path.join(run, 'checkpoint.pt')), evaluate(imported)];
+    // Bit-identical weights: the same held-out figures to the last digit.
+    expect(rebuilt.iou).toBe(original.iou);
+    expect(rebuilt.code_mse).toBe(original.code_mse);
+
+    const common = ['--init', imported, '--data', path.join(dir, 'data'), '--batch-size', '2', '--points', '512', '--code-residual', '1', '--code-near-surface', '1', '--face-weight', '4'];
+    const start = path.join(dir, 'residual-0');
+    python(['train.py', ...common, '--steps', '0', '--out', start], 100_000);
+    expect(JSON.parse(readFileSync(path.join(start, 'metrics.json'), 'utf8')).config.code_residual).toBe(true);
+    // Step 0: the code rows were zeroed, so the exported decoder returns the input code (clamped to [1e-3, 1 - 1e-3]).
+    const e0 = await onnxParity(start);
+    expectParity(e0);
+    let passThrough = 0;
+    e0.code.forEach((v, i) => { passThrough = Math.max(passThrough, Math.abs(v - Math.min(Math.max(e0.codes[i]!, 1e-3), 1 - 1e-3))); });
+    expect(passThrough).toBeLessThan(1e-5);
+    // Two weighted steps later the correction is no longer zero, and the residual graph still matches PyTorch.
+    const tuned = path.join(dir, 'residual-2');
+    python(['train.py', ...common, '--steps', '2', '--out', tuned], 100_000);
+    const e2 = await onnxParity(tuned);
+    expectParity(e2);
+    let moved = 0;
+    e2.code.forEach((v, i) => { moved = Math.max(moved, Math.abs(v - e0.code[i]!)); });
+    expect(moved).toBeGreaterThan(1e-5);
   });
 });

@@ -97,8 +97,15 @@ def decode_channels(shard: Shard, i: int, channels: Sequence[str]) -> np.ndarray
     return np.concatenate(out, 0)
 
 
+def surface_point_count(P: int) -> int:
+    """How many of a sample's P points are surface samples (the generator's first 80 %: 45 % at noise sd 0.006 and
+    35 % at 0.03, shuffled together; libs/seif-core/src/synth/sample.ts); the rest are uniform in the box."""
+    return round(0.45 * P) + round(0.35 * P)
+
+
 class ShardDataset(torch.utils.data.Dataset):
-    """Samples: (image [C,S,S], points [N,3], occupancy [N], codes_prior [N,3], codes_gt [N,3]).
+    """Samples: (image [C,S,S], points [N,3], occupancy [N], codes_prior [N,3], codes_gt [N,3]), and with
+    `surface_flags` a sixth tensor [N] that is 1 at surface samples (surface_point_count), 0 at uniform ones.
 
     `points` points are drawn per access (without replacement when the shard has enough), so epochs differ.
     `zero_channels` blanks channels for ablations without changing the network's input width.
@@ -109,7 +116,8 @@ class ShardDataset(torch.utils.data.Dataset):
 
     def __init__(self, shards: Sequence[Shard], channels: Sequence[str], image_size: int, points: int,
                  seed: int = 0, zero_channels: Sequence[str] = (), deterministic: bool = False, augment: bool = False,
-                 framing_jitter: float = 0.0):
+                 framing_jitter: float = 0.0, surface_flags: bool = False):
+        self.surface_flags = surface_flags
         self.index = [(s, i) for s in shards for i in range(s.count)]
         self.channels = list(channels)
         self.image_size = image_size
@@ -208,6 +216,8 @@ class ShardDataset(torch.utils.data.Dataset):
         cg = torch.from_numpy(np.asarray(a["codes_gt"][i][sel], dtype=np.float32))
         if self.framing_jitter > 0 and self.rng.random() < 0.8:
             t, pts = self._jitter_framing(t, pts)
+        if self.surface_flags:
+            return t, pts, occ, cp, cg, torch.from_numpy((sel < surface_point_count(P)).astype(np.float32))
         return t, pts, occ, cp, cg
 
 

@@ -52,11 +52,19 @@ class SeifConfig:
     # Where the point lies relative to the fitted FLAME's front surface, read from the encoder's own depth channel
     # at full input resolution (prior_offset_features). False in checkpoints made before it existed.
     prior_offset: bool = False
+    # The refined code is a correction of the input code (logit(s) + head output) rather than a code predicted
+    # from scratch: uniformization reads it at the surface, where the input code is already close. False in
+    # checkpoints made before it existed (seif-lite v1-v3).
+    code_residual: bool = False
     # training
+    code_weight: float = 0.7
+    # Code loss over the near-surface points only (where uniformization reads codes), not the whole box.
+    code_near_surface: bool = False
+    # Weight of the occupancy loss at near-surface points inside the face/ears region (GT code non-zero); 1 = none.
+    face_weight: float = 1.0
     batch_size: int = 4
     points_per_sample: int = 4096
     learning_rate: float = 1e-3
-    code_weight: float = 0.7
 
     @property
     def in_channels(self) -> int:
@@ -264,6 +272,15 @@ def prior_offset_features(prior_depth: torch.Tensor, points: torch.Tensor) -> to
     return torch.stack([coverage, coverage * offset], -1)
 
 
+CODE_EPS = 1e-3
+
+
+def code_logit(codes: torch.Tensor) -> torch.Tensor:
+    """The logit of an input code, clamped so that the zero code (off the face) maps to sigmoid^-1(0.001)."""
+    c = codes.clamp(CODE_EPS, 1.0 - CODE_EPS)
+    return torch.log(c) - torch.log1p(-c)
+
+
 class PointDecoder(nn.Module):
     """[feature, z, code, prior offset] per point -> (occupancy logit, refined code logits). Linear layers on [B, N, C].
     New inputs are appended at the end so an older checkpoint's weights load into the leading columns (train.py --init)."""
@@ -271,6 +288,8 @@ class PointDecoder(nn.Module):
     def __init__(self, cfg: SeifConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.code_residual and not cfg.use_code:
+            raise ValueError("code_residual needs the code input (use_code)")
         fin = cfg.feature_channels + (1 if cfg.use_z else 0) + (3 if cfg.use_code else 0) + (2 if cfg.prior_offset else 0)
         self.fin = fin
         layers = []
@@ -301,7 +320,10 @@ class PointDecoder(nn.Module):
         if self.cfg.residual_concat:
             h = torch.cat([h, x0], -1)
         y = self.out(h)
-        return y[..., 0], y[..., 1:4]
+        code = y[..., 1:4]
+        if self.cfg.code_residual:
+            code = code + code_logit(codes)
+        return y[..., 0], code
 
 
 class SeifNet(nn.Module):

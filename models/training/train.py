@@ -27,7 +27,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from seif_net import SeifNet, get_config, parameter_count  # noqa: E402
-from dataset import ShardDataset, split_shards  # noqa: E402
+from dataset import ShardDataset, split_shards, surface_point_count  # noqa: E402
 
 
 def seed_everything(seed: int):
@@ -36,11 +36,27 @@ def seed_everything(seed: int):
     torch.manual_seed(seed)
 
 
-def loss_fn(outputs, occ, codes_gt, code_weight: float):
+def loss_weights(cfg, codes_gt, surface):
+    """Per-point weights [B, N] of the occupancy and the code loss (None = uniform). `surface` [B, N] is 1 at
+    surface samples. face_weight > 1 stresses near-surface points of the face/ears region (GT code non-zero), a
+    small part of the head's area that the error measures; code_near_surface restricts the code loss to the
+    surface samples, where uniformization reads it."""
+    occ_w = code_w = None
+    if cfg.face_weight != 1.0:
+        face = (codes_gt.abs().sum(-1) > 1e-3).float() * surface
+        occ_w = 1.0 + (cfg.face_weight - 1.0) * face
+        occ_w = occ_w / occ_w.mean()  # keeps the loss scale (and so the learning rate) comparable
+    if cfg.code_near_surface:
+        code_w = surface / surface.mean().clamp_min(1e-6)
+    return occ_w, code_w
+
+
+def loss_fn(outputs, occ, codes_gt, code_weight: float, occ_w=None, code_w=None):
     total = occ_l = code_l = 0.0
     for occ_logit, code_logit in outputs:
-        o = F.binary_cross_entropy_with_logits(occ_logit, occ)
-        c = F.mse_loss(torch.sigmoid(code_logit), codes_gt)
+        o = F.binary_cross_entropy_with_logits(occ_logit, occ, weight=occ_w)
+        se = (torch.sigmoid(code_logit) - codes_gt) ** 2
+        c = se.mean() if code_w is None else (se.mean(-1) * code_w).mean()
         total = total + o + code_weight * c
         occ_l = occ_l + o.detach()
         code_l = code_l + c.detach()
@@ -70,25 +86,34 @@ def load_widened(net: torch.nn.Module, state: dict):
         raise KeyError(f"--init: the checkpoint lacks {sorted(missing)}")
 
 
+def start_code_residual(net):
+    """Turns a checkpoint's code head into a residual one (seif_net code_residual): zero code rows of the output
+    layer, so the fine-tune starts with refined code = input code (the fit's field) and learns only corrections."""
+    with torch.no_grad():
+        net.decoder.out.weight[1:4].zero_()
+        net.decoder.out.bias[1:4].zero_()
+    print("--init: code head reset to residual (refined code = input code at the start)", flush=True)
+
+
 def point_groups(P: int) -> dict:
-    """Index ranges of the generator's point groups (libs/seif-core/src/synth/sample.ts): the first 80 % are
-    surface samples with Gaussian noise (45 % at sigma 0.006, 35 % at 0.03, shuffled together), the last 20 %
-    uniform in the box. IoU over all of them is dominated by points within ~2 mm of the surface (a hard, boundary
+    """Index ranges of the generator's point groups (dataset.surface_point_count): surface samples first, then
+    uniform ones. IoU over all of them is dominated by points within ~2 mm of the surface (a hard, boundary
     score); IoU over the uniform ones is the usual volumetric IoU (Occupancy Networks)."""
-    n_surface = round(0.45 * P) + round(0.35 * P)
+    n_surface = surface_point_count(P)
     return {"near_surface": (0, n_surface), "uniform": (n_surface, P)}
 
 
 @torch.no_grad()
 def validate(net, loader, device):
-    """IoU of (p > 0.5) against the labels over all held-out points and per point group (point_groups); code
-    error where the GT code is non-zero (face/ears region, within the fade): mean L2 distance in normalised
-    template units, and MSE everywhere."""
+    """IoU of (p > 0.5) against the labels over all held-out points, per point group (point_groups), and over the
+    surface samples of the face/ears region (GT code non-zero: what the face error measures). Code error where
+    the GT code is non-zero: mean L2 distance in normalised template units over all such points, and over the
+    surface samples only for the refined code and for the input code (the fit's field), so a code head that does
+    not beat its own input shows; MSE everywhere."""
     net.eval()
-    counts = {g: [0.0, 0.0] for g in ["all", "near_surface", "uniform"]}
+    counts = {g: [0.0, 0.0] for g in ["all", "near_surface", "uniform", "face"]}
     correct = total = 0
-    l2_sum = 0.0
-    l2_n = 0
+    l2 = {k: [0.0, 0] for k in ["region", "surface", "surface_input"]}
     mse_sum = 0.0
     mse_n = 0
     for img, pts, occ, cp, cg in loader:
@@ -96,27 +121,36 @@ def validate(net, loader, device):
         occ_logit, code_logit = net(img, pts, cp)[-1]
         pred = occ_logit > 0
         gt = occ > 0.5
-        groups = {"all": (0, gt.shape[-1]), **point_groups(gt.shape[-1])}
-        for g, (a, b) in groups.items():
-            counts[g][0] += float((pred[..., a:b] & gt[..., a:b]).sum())
-            counts[g][1] += float((pred[..., a:b] | gt[..., a:b]).sum())
+        P = gt.shape[-1]
+        groups = point_groups(P)
+        surface = torch.zeros_like(gt)
+        surface[..., :groups["near_surface"][1]] = True
+        region = cg.abs().sum(-1) > 1e-3
+        masks = {"all": torch.ones_like(gt), "near_surface": surface, "uniform": ~surface, "face": surface & region}
+        for g, m in masks.items():
+            counts[g][0] += float((pred & gt & m).sum())
+            counts[g][1] += float(((pred | gt) & m).sum())
         correct += int((pred == gt).sum())
         total += gt.numel()
         code = torch.sigmoid(code_logit)
-        region = cg.abs().sum(-1) > 1e-3
-        if region.any():
-            l2_sum += float((code - cg).norm(dim=-1)[region].sum())
-            l2_n += int(region.sum())
+        for key, c, m in [("region", code, region), ("surface", code, region & surface), ("surface_input", cp, region & surface)]:
+            if m.any():
+                l2[key][0] += float((c - cg).norm(dim=-1)[m].sum())
+                l2[key][1] += int(m.sum())
         mse_sum += float(((code - cg) ** 2).sum())
         mse_n += cg.numel()
     net.train()
     iou = {g: (i / u if u > 0 else float("nan")) for g, (i, u) in counts.items()}
+    mean_l2 = {k: (v[0] / v[1] if v[1] else float("nan")) for k, v in l2.items()}
     return {
         "iou": iou["all"],
         "iou_near_surface": iou["near_surface"],
         "iou_uniform": iou["uniform"],
+        "iou_face": iou["face"],
         "accuracy": correct / max(total, 1),
-        "code_l2_in_region": l2_sum / l2_n if l2_n else float("nan"),
+        "code_l2_in_region": mean_l2["region"],
+        "code_l2_surface": mean_l2["surface"],
+        "code_l2_surface_input": mean_l2["surface_input"],
         "code_mse": mse_sum / max(mse_n, 1),
         "points": total,
     }
@@ -160,6 +194,10 @@ def main(argv=None):
     ap.add_argument("--prior-offset", type=int, choices=[0, 1],
                     help="decoder input: signed depth offset to the prior's front surface (default: the config's)")
     ap.add_argument("--code-weight", type=float, help="weight of the code MSE in the loss (default: the config's)")
+    ap.add_argument("--code-residual", type=int, choices=[0, 1],
+                    help="refined code = input code + learned correction (default: the config's; from an older checkpoint the code rows start at zero)")
+    ap.add_argument("--code-near-surface", type=int, choices=[0, 1], help="code loss over the surface samples only (default: the config's)")
+    ap.add_argument("--face-weight", type=float, help="occupancy-loss weight of the face/ears surface samples (default: the config's, 1)")
     ap.add_argument("--framing-jitter", type=float, default=0.0,
                     help="sd of the log scale of a random reframing of each training sample (dataset.py; 0.05 ~ production)")
     ap.add_argument("--eval-checkpoint", help="only validate this checkpoint on --data's held-out shards, print JSON")
@@ -174,7 +212,10 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     seed_everything(a.seed)
     overrides = dict(batch_size=a.batch_size, points_per_sample=a.points, learning_rate=a.lr, image_size=a.image_size,
-                     code_weight=a.code_weight, prior_offset=None if a.prior_offset is None else bool(a.prior_offset))
+                     code_weight=a.code_weight, prior_offset=None if a.prior_offset is None else bool(a.prior_offset),
+                     code_residual=None if a.code_residual is None else bool(a.code_residual),
+                     code_near_surface=None if a.code_near_surface is None else bool(a.code_near_surface),
+                     face_weight=a.face_weight)
     if a.channels:
         overrides["channels"] = [c.strip() for c in a.channels.split(",") if c.strip()]
         if "flame_depth" not in overrides["channels"]:
@@ -196,7 +237,7 @@ def main(argv=None):
         print("warning: a single shard and none marked val: validating on the training shard (not held out)", file=sys.stderr)
         val_shards = train_shards
     train_ds = ShardDataset(train_shards, cfg.channels, cfg.image_size, cfg.points_per_sample, seed=a.seed, augment=not a.no_augment,
-                            framing_jitter=a.framing_jitter)
+                            framing_jitter=a.framing_jitter, surface_flags=True)
     val_ds = ShardDataset(val_shards, cfg.channels, cfg.image_size, 10 ** 9, deterministic=True)
     g = torch.Generator()
     g.manual_seed(a.seed)
@@ -207,6 +248,8 @@ def main(argv=None):
     net = SeifNet(cfg).to(device)
     if init is not None:
         load_widened(net, init["state_dict"])
+        if cfg.code_residual and not init["config"].get("code_residual", False):
+            start_code_residual(net)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.learning_rate)
     # Cosine decay to 10 % over the run: steady for smoke runs, helps the long run settle.
     budget = a.max_minutes * 60.0
@@ -231,12 +274,12 @@ def main(argv=None):
     history = []
     out_of_time = lambda: budget > 0 and time.time() - t_start >= budget  # noqa: E731
     while step < a.steps and not out_of_time():
-        for img, pts, occ, cp, cg in loader:
+        for img, pts, occ, cp, cg, surface in loader:
             if step >= a.steps or out_of_time():
                 break
             ts = time.time()
-            img, pts, occ, cp, cg = img.to(device), pts.to(device), occ.to(device), cp.to(device), cg.to(device)
-            loss, occ_l, code_l = loss_fn(net(img, pts, cp), occ, cg, cfg.code_weight)
+            img, pts, occ, cp, cg, surface = (t.to(device) for t in (img, pts, occ, cp, cg, surface))
+            loss, occ_l, code_l = loss_fn(net(img, pts, cp), occ, cg, cfg.code_weight, *loss_weights(cfg, cg, surface))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
