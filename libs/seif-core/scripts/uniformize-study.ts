@@ -24,6 +24,18 @@ interface Variant {
   options: UniformizeOptions;
   /** Replaces the network's refined codes (e.g. with the fit's own field: pure geometric projection). */
   codes?: (head: HeldoutHead) => Float32Array;
+  /**
+   * Keeps only this fraction of the uniformization's move (fit + blend * (uniformized - fit)): two estimates of the
+   * face whose errors are partly independent average to a better one. Default 1.
+   */
+  blend?: number;
+}
+
+/** fit + t * (moved - fit), per coordinate. */
+function blendTowards(fit: Float32Array, moved: Float32Array, t: number): Float32Array {
+  const out = new Float32Array(fit.length);
+  for (let i = 0; i < fit.length; i++) out[i] = fit[i]! + t * (moved[i]! - fit[i]!);
+  return out;
 }
 
 /** The fit's semantic field at the surface vertices: what matching gives if the network refined nothing. */
@@ -78,6 +90,9 @@ const VARIANTS: Variant[] = [
   { name: 'prior', options: { minMatchedFraction: 0 }, codes: priorCodes },
   { name: 'prior gated', options: { minMatchedFraction: 0 }, codes: gatedPriorCodes },
   { name: 'net unfaded', options: { minMatchedFraction: 0 }, codes: (h) => unfadeByFit(h, h.reconstruction.codes) },
+  { name: 'prior x0.25', options: { minMatchedFraction: 0 }, codes: priorCodes, blend: 0.25 },
+  { name: 'prior x0.5', options: { minMatchedFraction: 0 }, codes: priorCodes, blend: 0.5 },
+  { name: 'prior x0.75', options: { minMatchedFraction: 0 }, codes: priorCodes, blend: 0.75 },
 ];
 
 /** Median and 90th percentile of |a - b| per 3-vector over `rows`. */
@@ -138,7 +153,8 @@ for (let i = 0; i < o.count; i++) {
   heads++;
   for (const variant of VARIANTS) {
     const reconstruction: SeifReconstruction = variant.codes ? { ...head.reconstruction, codes: variant.codes(head) } : head.reconstruction;
-    const seif = await head.stage.complete(head.input, reconstruction, undefined, variant.options);
+    const completed = await head.stage.complete(head.input, reconstruction, undefined, variant.options);
+    const seif = variant.blend === undefined ? completed : { ...completed, uniformized: blendTowards(head.input.fit.frameVertices, completed.uniformized, variant.blend) };
     const r = scoreHeldout(model, head, seif, 0, { surfacePoints: 4000, points: 500 });
     const rep = seif.uniformizeReport;
     console.log(`  ${variant.name.padEnd(12)} matched ${String(rep.matched).padStart(4)}/${rep.eligible} targeted ${String(rep.targeted).padStart(4)} ${seif.uniformizeSkipped ? 'SKIPPED' : '       '} face vertex ${r.seifFaceMm.toFixed(2)} (fit ${r.fitFaceMm.toFixed(2)}) surface ${r.seifFaceSurfaceMm.toFixed(2)} (fit ${r.fitFaceSurfaceMm.toFixed(2)}, raw SeIF ${r.seifSurfaceFaceMm.toFixed(2)}) mm`);

@@ -30,7 +30,8 @@ const prior = o.prior === 'production' ? new ProductionPrior() : groundTruthPrio
 const model = await loadDefaultHeadModel();
 await mkdir(o.out, { recursive: true });
 const shards = Math.ceil(o.count / o.shardSize);
-const valShards = shards >= 2 ? Math.max(1, Math.round(shards * o.val)) : 0;
+// --val 0 means no validation shards (extra training data for an existing set).
+const valShards = shards >= 2 && o.val > 0 ? Math.max(1, Math.round(shards * o.val)) : 0;
 const started = performance.now();
 let dropped = 0;
 let done = 0;

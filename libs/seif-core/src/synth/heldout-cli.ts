@@ -21,7 +21,7 @@ const pipeline = new ReconstructionPipeline();
 if (!pipeline.seifAvailable) throw new Error('eval:synth needs SeIF weights (models/weights or SEIF_WEIGHTS_DIR)');
 await pipeline.warmUp();
 const rows: HeldoutResult[] = [];
-const cols = ['index', 'hair', 'yaw', 'fitFaceMm', 'seifFaceMm', 'fitFaceSurfaceMm', 'seifSurfaceFaceMm', 'seifFaceSurfaceMm', 'flameIou', 'seifIou', 'accuracyMm', 'completenessMm', 'hairVertices', 'seifMs'] as const;
+const cols = ['index', 'hair', 'yaw', 'fitFaceMm', 'seifFaceMm', 'fitFaceSurfaceMm', 'seifSurfaceFaceMm', 'seifFaceSurfaceMm', 'flameIou', 'seifIou', 'accuracyMm', 'completenessMm', 'flameOuterMm', 'animatableOuterMm', 'seifOuterMm', 'hairVertices', 'seifMs'] as const;
 console.log(`SeIF weights: ${process.env.SEIF_WEIGHTS_DIR ?? 'models/weights (shipped)'}; seed ${o.seed}; grid ${o.resolution}^3`);
 console.log(cols.join('\t'));
 let failed = 0;
@@ -37,5 +37,5 @@ for (let i = 0; i < o.count; i++) {
   }
 }
 const mean = (k: keyof HeldoutResult) => rows.reduce((s, r) => s + (r[k] as number), 0) / Math.max(1, rows.length);
-console.log(`mean over ${rows.length} heads (${failed} failed in the front end): face error FLAME fit ${mean('fitFaceMm').toFixed(2)} mm, SeIF ${mean('seifFaceMm').toFixed(2)} mm; face to surface (point to surface) FLAME fit ${mean('fitFaceSurfaceMm').toFixed(2)} mm, SeIF surface ${mean('seifSurfaceFaceMm').toFixed(2)} mm, uniformized ${mean('seifFaceSurfaceMm').toFixed(2)} mm; IoU FLAME ${mean('flameIou').toFixed(3)}, SeIF ${mean('seifIou').toFixed(3)}; SeIF surface accuracy ${mean('accuracyMm').toFixed(2)} mm, completeness ${mean('completenessMm').toFixed(2)} mm; SeIF stage ${mean('seifMs').toFixed(0)} ms`);
+console.log(`mean over ${rows.length} heads (${failed} failed in the front end): face error FLAME fit ${mean('fitFaceMm').toFixed(2)} mm, SeIF ${mean('seifFaceMm').toFixed(2)} mm; face to surface (point to surface) FLAME fit ${mean('fitFaceSurfaceMm').toFixed(2)} mm, SeIF surface ${mean('seifSurfaceFaceMm').toFixed(2)} mm, uniformized ${mean('seifFaceSurfaceMm').toFixed(2)} mm; IoU FLAME ${mean('flameIou').toFixed(3)}, SeIF ${mean('seifIou').toFixed(3)}; SeIF surface accuracy ${mean('accuracyMm').toFixed(2)} mm, completeness ${mean('completenessMm').toFixed(2)} mm; whole head (true outer surface -> output) FLAME ${mean('flameOuterMm').toFixed(2)} mm, animatable SeIF ${mean('animatableOuterMm').toFixed(2)} mm, SeIF surface ${mean('seifOuterMm').toFixed(2)} mm; SeIF stage ${mean('seifMs').toFixed(0)} ms`);
 await disposeModels();

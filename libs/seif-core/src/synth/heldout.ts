@@ -10,6 +10,10 @@
  * - surface distance: from SeIF surface vertices to the ground truth (head mesh or hair/body implicit), and from
  *   ground-truth head vertices (those not under hair) to the SeIF surface, mean in mm (a two-sided Chamfer).
  *
+ * - whole head (outer-surface.ts): mean distance from the true outer surface (skin not under hair, hair and body
+ *   outside the skin) to the FLAME-only head, to the animatable SeIF head (uniformized FLAME + its hair mesh) and to
+ *   the raw SeIF surface, in mm.
+ *
  * Depth: an orthographic photo does not fix the head's depth, so each mesh gets its own Z offset (the mean over the
  * face vertices against the ground truth), the translation part of the usual rigid alignment.
  */
@@ -19,6 +23,7 @@ import type { ReconstructionPipeline } from '../pipeline/reconstruct.js';
 import { runStage } from '../pipeline/stage.js';
 import { type SeifReconstruction, type SeifResult, type SeifStageInput, SeifStage } from '../seif/stage.js';
 import type { RgbImage } from '../image/image.js';
+import { outerCompleteness, outerSurfacePoints } from './outer-surface.js';
 import { generateSample } from './sample.js';
 import { windingNumbers } from './winding.js';
 
@@ -42,6 +47,14 @@ export interface HeldoutResult {
   accuracyMm: number;
   completenessMm: number;
   hairVertices: number;
+  /**
+   * Whole head: mean distance from samples of the true outer surface (outer-surface.ts: skin not under hair, hair
+   * and body outside the skin) to the FLAME-only head, to the animatable SeIF head (uniformized FLAME + hair mesh)
+   * and to the raw SeIF surface, mm.
+   */
+  flameOuterMm: number;
+  animatableOuterMm: number;
+  seifOuterMm: number;
   seifMs: number;
 }
 
@@ -62,11 +75,11 @@ export function mapper(frameToImage: readonly number[], size: number): (src: Flo
 }
 
 /** Moves `mesh` in Z by the mean offset of `vertices` (indices into both) to `truth`. */
-export function alignDepth(mesh: Float32Array, truth: Float32Array, vertices: ArrayLike<number>, also?: Float32Array): void {
+export function alignDepth(mesh: Float32Array, truth: Float32Array, vertices: ArrayLike<number>, ...also: Float32Array[]): void {
   let dz = 0;
   for (let i = 0; i < vertices.length; i++) dz += truth[3 * vertices[i]! + 2]! - mesh[3 * vertices[i]! + 2]!;
   dz /= vertices.length;
-  for (const target of also ? [mesh, also] : [mesh]) for (let i = 2; i < target.length; i += 3) target[i] = target[i]! + dz;
+  for (const target of [mesh, ...also]) for (let i = 2; i < target.length; i += 3) target[i] = target[i]! + dz;
 }
 
 function meanVertexError(a: Float32Array, b: Float32Array, vertices: ArrayLike<number>): number {
@@ -108,6 +121,8 @@ export interface HeldoutOptions {
   points?: number;
   /** Surface vertices scored per direction (default 20000). */
   surfacePoints?: number;
+  /** Seeds of the true outer surface's samples (outer-surface.ts, default 4000). */
+  outerPoints?: number;
 }
 
 /** One held-out head after the front end and the SeIF implicit surface (before uniformization). */
@@ -156,7 +171,8 @@ export function scoreHeldout(model: HeadModel, head: HeldoutHead, seif: SeifResu
   alignDepth(fitMesh, scene.gtFlame, faceVertices);
   const uniform = toSample(seif.uniformized);
   const surface = toSample(seif.surface.positions);
-  alignDepth(uniform, scene.gtFlame, faceVertices, surface);
+  const hair = seif.hair ? { positions: toSample(seif.hair.mesh.positions), indices: seif.hair.mesh.indices } : undefined;
+  alignDepth(uniform, scene.gtFlame, faceVertices, surface, ...(hair ? [hair.positions] : []));
 
   const count = sample.occupancy.length;
   const seifInside = windingNumbers(surface, seif.surface.indices, sample.points);
@@ -188,6 +204,9 @@ export function scoreHeldout(model: HeadModel, head: HeldoutHead, seif: SeifResu
     completeness += Math.sqrt(seifBvh.closestPoint(x, y, z).distanceSq);
     completenessCount++;
   }
+  // Whole head: the FLAME-only head and the animatable SeIF head against the true outer surface.
+  const outer = outerSurfacePoints(scene, options.outerPoints ?? 4000, index + 1);
+  const animatable = [{ positions: uniform, indices: model.faces }, ...(hair ? [hair] : [])];
   const meta = sample.meta as { hair: string; yaw: number };
   return {
     index, hair: meta.hair, yaw: meta.yaw,
@@ -201,6 +220,9 @@ export function scoreHeldout(model: HeadModel, head: HeldoutHead, seif: SeifResu
     accuracyMm: (accuracy / Math.max(1, accuracyCount)) * mmPerUnit,
     completenessMm: (completeness / Math.max(1, completenessCount)) * mmPerUnit,
     hairVertices: seif.hair ? seif.hair.mesh.positions.length / 3 : 0,
+    flameOuterMm: outerCompleteness(outer, [{ positions: fitMesh, indices: model.faces }]) * mmPerUnit,
+    animatableOuterMm: outerCompleteness(outer, animatable) * mmPerUnit,
+    seifOuterMm: outerCompleteness(outer, [{ positions: surface, indices: seif.surface.indices }]) * mmPerUnit,
     seifMs,
   };
 }
