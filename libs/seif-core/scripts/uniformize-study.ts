@@ -14,36 +14,23 @@ import { Command } from 'commander';
 import { ReconstructionPipeline } from '../src/pipeline/reconstruct.js';
 import { disposeModels } from '../src/runtime/registry.js';
 import { toFitFrame } from '../src/seif/inputs.js';
-import type { SeifReconstruction } from '../src/seif/stage.js';
-import { SEMANTIC_SIGMA_SQ, SemanticField, semanticFieldForHead, templateBounds } from '../src/semantic/semantic-field.js';
+import { SEIF_DEFAULT_UNIFORMIZATION, type SeifReconstruction, SeifStage, type SeifUniformization } from '../src/seif/stage.js';
+import { SEMANTIC_SIGMA_SQ, semanticFieldForHead } from '../src/semantic/semantic-field.js';
+import { projectionCodes } from '../src/uniform/projection-codes.js';
 import { HELDOUT_SIZE, type HeldoutHead, alignDepth, mapper, prepareHeldout, scoreHeldout } from '../src/synth/heldout.js';
 import type { UniformizeOptions } from '../src/uniform/uniformize.js';
 
 interface Variant {
   name: string;
-  options: UniformizeOptions;
-  /** Replaces the network's refined codes (e.g. with the fit's own field: pure geometric projection). */
+  /** The stage's rule (default: matching by the network's codes, SeIF's own). */
+  uniformization?: SeifUniformization;
+  options?: UniformizeOptions;
+  /** Replaces the codes that 'codes' matching reads (e.g. the fit's own field: a purely geometric variant). */
   codes?: (head: HeldoutHead) => Float32Array;
-  /**
-   * Keeps only this fraction of the uniformization's move (fit + blend * (uniformized - fit)): two estimates of the
-   * face whose errors are partly independent average to a better one. Default 1.
-   */
-  blend?: number;
-}
-
-/** fit + t * (moved - fit), per coordinate. */
-function blendTowards(fit: Float32Array, moved: Float32Array, t: number): Float32Array {
-  const out = new Float32Array(fit.length);
-  for (let i = 0; i < fit.length; i++) out[i] = fit[i]! + t * (moved[i]! - fit[i]!);
-  return out;
 }
 
 /** The fit's semantic field at the surface vertices: what matching gives if the network refined nothing. */
-function fitCodes(head: HeldoutHead): Float32Array {
-  const { inputs, surface } = head.reconstruction;
-  const field = semanticFieldForHead(head.input.fit.model, inputs.prior);
-  try { return field.query(surface.positions); } finally { field.dispose(); }
-}
+const fitCodes = (head: HeldoutHead): Float32Array => head.reconstruction.fieldCodes;
 
 /** Divides codes by the fit field's fade at each vertex (exp(-d^2 / sigma^2), d = distance to the fit). */
 function unfadeByFit(head: HeldoutHead, codes: Float32Array): Float32Array {
@@ -59,40 +46,20 @@ function unfadeByFit(head: HeldoutHead, codes: Float32Array): Float32Array {
   return out;
 }
 
-/**
- * Unfaded template coordinate of the closest point of the fit, anywhere on the head (no fade, no region): matching
- * these inverts the closest-point map, i.e. moves each fitted vertex along its normal onto the surface.
- */
-function priorCodes(head: HeldoutHead): Float32Array {
-  const { inputs, surface } = head.reconstruction;
-  const model = head.input.fit.model;
-  const field = new SemanticField({ positions: inputs.prior, indices: model.faces, template: model.template, bounds: templateBounds(model.template) }, { sigmaSq: Infinity, cutoff: 0.05 });
-  try { return field.query(surface.positions); } finally { field.dispose(); }
-}
+/** Projection codes without the network's "not face" gate (uniform/projection-codes.ts). */
+const ungatedProjection = (head: HeldoutHead): Float32Array => projectionCodes(head.input.fit.model, head.reconstruction.inputs.prior, head.reconstruction.surface.positions);
 
-/** priorCodes, dropped (0) where the network's code is under half the fit field's: the network says "not face". */
-function gatedPriorCodes(head: HeldoutHead): Float32Array {
-  const prior = priorCodes(head);
-  const fit = fitCodes(head);
-  const net = head.reconstruction.codes;
-  for (let i = 0; i < prior.length; i += 3) {
-    const n = Math.hypot(net[i]!, net[i + 1]!, net[i + 2]!), f = Math.hypot(fit[i]!, fit[i + 1]!, fit[i + 2]!);
-    if (n < 0.5 * f) { prior[i] = 0; prior[i + 1] = 0; prior[i + 2] = 0; }
-  }
-  return prior;
-}
-
+const CODES: SeifUniformization = { matching: 'codes' };
+const all = { minMatchedFraction: 0 };
 const VARIANTS: Variant[] = [
-  { name: 'production', options: {} },
-  { name: 'code<=0.10', options: { minMatchedFraction: 0, maxCodeDistance: 0.1 } },
-  { name: 'fit codes', options: { minMatchedFraction: 0 }, codes: fitCodes },
-  { name: 'fit unfaded', options: { minMatchedFraction: 0 }, codes: (h) => unfadeByFit(h, fitCodes(h)) },
-  { name: 'prior', options: { minMatchedFraction: 0 }, codes: priorCodes },
-  { name: 'prior gated', options: { minMatchedFraction: 0 }, codes: gatedPriorCodes },
-  { name: 'net unfaded', options: { minMatchedFraction: 0 }, codes: (h) => unfadeByFit(h, h.reconstruction.codes) },
-  { name: 'prior x0.25', options: { minMatchedFraction: 0 }, codes: priorCodes, blend: 0.25 },
-  { name: 'prior x0.5', options: { minMatchedFraction: 0 }, codes: priorCodes, blend: 0.5 },
-  { name: 'prior x0.75', options: { minMatchedFraction: 0 }, codes: priorCodes, blend: 0.75 },
+  { name: 'production', uniformization: SEIF_DEFAULT_UNIFORMIZATION },
+  { name: 'codes', uniformization: CODES },
+  { name: 'code<=0.10', uniformization: CODES, options: { ...all, maxCodeDistance: 0.1 } },
+  { name: 'fit codes', uniformization: CODES, options: all, codes: fitCodes },
+  { name: 'fit unfaded', uniformization: CODES, options: all, codes: (h) => unfadeByFit(h, fitCodes(h)) },
+  { name: 'net unfaded', uniformization: CODES, options: all, codes: (h) => unfadeByFit(h, h.reconstruction.codes) },
+  { name: 'proj ungated', uniformization: CODES, options: all, codes: ungatedProjection },
+  ...[1, 0.75, 0.5, 0.25].map((t): Variant => ({ name: `proj x${t}`, uniformization: { matching: 'projection', moveFraction: t }, options: all })),
 ];
 
 /** Median and 90th percentile of |a - b| per 3-vector over `rows`. */
@@ -153,11 +120,11 @@ for (let i = 0; i < o.count; i++) {
   heads++;
   for (const variant of VARIANTS) {
     const reconstruction: SeifReconstruction = variant.codes ? { ...head.reconstruction, codes: variant.codes(head) } : head.reconstruction;
-    const completed = await head.stage.complete(head.input, reconstruction, undefined, variant.options);
-    const seif = variant.blend === undefined ? completed : { ...completed, uniformized: blendTowards(head.input.fit.frameVertices, completed.uniformized, variant.blend) };
+    const stage = new SeifStage({ ...head.stage.options, uniformization: variant.uniformization ?? CODES });
+    const seif = await stage.complete(head.input, reconstruction, undefined, variant.options);
     const r = scoreHeldout(model, head, seif, 0, { surfacePoints: 4000, points: 500 });
     const rep = seif.uniformizeReport;
-    console.log(`  ${variant.name.padEnd(12)} matched ${String(rep.matched).padStart(4)}/${rep.eligible} targeted ${String(rep.targeted).padStart(4)} ${seif.uniformizeSkipped ? 'SKIPPED' : '       '} face vertex ${r.seifFaceMm.toFixed(2)} (fit ${r.fitFaceMm.toFixed(2)}) surface ${r.seifFaceSurfaceMm.toFixed(2)} (fit ${r.fitFaceSurfaceMm.toFixed(2)}, raw SeIF ${r.seifSurfaceFaceMm.toFixed(2)}) mm`);
+    console.log(`  ${variant.name.padEnd(13)} matched ${String(rep.matched).padStart(4)}/${rep.eligible} targeted ${String(rep.targeted).padStart(4)} ${seif.uniformizeSkipped ? 'SKIPPED' : '       '} face vertex ${r.seifFaceMm.toFixed(2)} (fit ${r.fitFaceMm.toFixed(2)}) surface ${r.seifFaceSurfaceMm.toFixed(2)} (fit ${r.fitFaceSurfaceMm.toFixed(2)}, raw SeIF ${r.seifSurfaceFaceMm.toFixed(2)}) mm`);
     const s = sums.get(variant.name) ?? { vertex: 0, surface: 0, matched: 0, heads: 0 };
     s.vertex += r.seifFaceMm; s.surface += r.seifFaceSurfaceMm; s.matched += rep.matched / rep.eligible; s.heads++;
     sums.set(variant.name, s);
@@ -165,5 +132,5 @@ for (let i = 0; i < o.count; i++) {
   }
 }
 console.log(`\nmeans over ${heads} heads: fit face vertex ${(fitVertex / heads).toFixed(2)} mm, point to surface ${(fitSurface / heads).toFixed(2)} mm; raw SeIF surface ${(rawSurface / heads).toFixed(2)} mm`);
-for (const [name, s] of sums) console.log(`  ${name.padEnd(12)} matched ${(100 * s.matched / s.heads).toFixed(1)} %  face vertex ${(s.vertex / s.heads).toFixed(2)} mm  point to surface ${(s.surface / s.heads).toFixed(2)} mm`);
+for (const [name, s] of sums) console.log(`  ${name.padEnd(13)} matched ${(100 * s.matched / s.heads).toFixed(1)} %  face vertex ${(s.vertex / s.heads).toFixed(2)} mm  point to surface ${(s.surface / s.heads).toFixed(2)} mm`);
 await disposeModels();

@@ -29,7 +29,7 @@ import { SegmentStage } from '../stages/segment.js';
 import { TEXTURE_DEFAULTS, TextureStage, mirrorMap, uvLayout } from '../stages/texture.js';
 import { type SeifHairGeometry, seifExportGeometry, srgbBytesToLinear } from '../seif/export-geometry.js';
 import { SeifNetwork } from '../seif/network.js';
-import { SEIF_DEFAULT_RESOLUTION, type SeifResult, SeifStage } from '../seif/stage.js';
+import { SEIF_DEFAULT_RESOLUTION, type SeifResult, SeifStage, type SeifUniformization, checkUniformization } from '../seif/stage.js';
 import type { SeifInfo } from '../stages/export.js';
 import { SeifError, toSeifError } from './errors.js';
 import { type Stage, type StageContext, type StageWarning, runStage, throwIfAborted } from './stage.js';
@@ -55,6 +55,8 @@ export interface ReconstructOptions {
   mode?: ReconstructMode;
   /** SeIF implicit grid resolution: 64, 128 (default, SEIF_DEFAULT_RESOLUTION), 256 or 512. */
   resolution?: number;
+  /** How the SeIF head is uniformized (default SEIF_DEFAULT_UNIFORMIZATION; studies and evaluation). */
+  uniformization?: SeifUniformization;
   /** Mesh formats (default all: glb, obj, ply, stl). PARAMS, TEXTURE and THUMBNAIL are always produced. */
   formats?: readonly MeshFormat[];
   /** Texture side in texels (default 1024). */
@@ -197,6 +199,7 @@ export class ReconstructionPipeline {
 
     const resolution = options.resolution ?? SEIF_DEFAULT_RESOLUTION;
     if (![64, 128, 256, 512].includes(resolution)) throw new SeifError('INVALID_ARGUMENT', `reconstruct: resolution must be 64, 128, 256 or 512, got ${resolution}.`);
+    if (options.uniformization) checkUniformization(options.uniformization, 'reconstruct');
     const trySeif = mode === 'seif' && this.seifAvailable;
     // SeIF reads the person mask (an encoder channel), so it always segments.
     const segmentation = (options.segmentation ?? false) || trySeif;
@@ -237,10 +240,10 @@ export class ReconstructionPipeline {
     if (trySeif) {
       try {
         const network = await this.seifNetwork();
-        seif = await step(new SeifStage({ network, resolution }), { image, landmarks: marks.points, person: segmented!.person, colours: segmented!, fit });
+        seif = await step(new SeifStage({ network, resolution, ...(options.uniformization ? { uniformization: options.uniformization } : {}) }), { image, landmarks: marks.points, person: segmented!.person, colours: segmented!, fit });
         if (seif.uniformizeSkipped) {
           const u = seif.uniformizeReport;
-          warnings.push({ code: 'SEIF_UNIFORMIZE_SKIPPED', message: `Only ${u.targeted} of ${u.eligible} face/ear vertices matched the reconstruction's semantic codes; the face is the FLAME fit, the hair and the surface are SeIF's.` });
+          warnings.push({ code: 'SEIF_UNIFORMIZE_SKIPPED', message: `Only ${u.targeted} of ${u.eligible} face/ear vertices found their place on the reconstructed surface (${seif.uniformization.matching}); the face is the FLAME fit, the hair and the surface are SeIF's.` });
         }
       } catch (thrown) {
         const error = toSeifError(thrown, 'seif');
@@ -289,7 +292,7 @@ function seifInfo(seif: SeifResult, weights: SeifWeights): SeifInfo {
     weights: { id: weights.entry.id, version: weights.entry.version, sha256: { encoder: weights.spec.encoder.sha256, decoder: weights.spec.decoder.sha256 } },
     grid: seif.grid,
     surface: { vertices: seif.surface.positions.length / 3, triangles: seif.surface.indices.length / 3 },
-    uniformize: { eligible: u.eligible, matched: u.matched, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm, skipped: seif.uniformizeSkipped },
+    uniformize: { matching: seif.uniformization.matching, moveFraction: seif.uniformization.moveFraction ?? 1, eligible: u.eligible, matched: u.matched, targeted: u.targeted, rejected: u.rejected, meanMoveMm: u.meanMoveMm, maxMoveMm: u.maxMoveMm, skipped: seif.uniformizeSkipped },
     hair: seif.hair ? { vertices: seif.hair.mesh.positions.length / 3, triangles: seif.hair.mesh.indices.length / 3, seenInPhoto: seif.hair.seen, faceShellVertices: seif.hair.faceShell } : null,
     ms: seif.ms,
   };

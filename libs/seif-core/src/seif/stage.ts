@@ -4,7 +4,7 @@
  *
  *   inputs (crop, prior maps, mask) -> encoder once -> decoder on a coarse-to-fine grid (codes from the semantic
  *   field of the fitted FLAME) -> marching cubes + cleanup -> refined codes at the surface vertices ->
- *   uniformization (FLAME vertices placed on the surface by code) -> hair = surface off the FLAME mesh (over the
+ *   uniformization (fitted FLAME vertices moved onto the surface where the codes say face: SeifUniformization) -> hair = surface off the FLAME mesh (over the
  *   face, only what the photo shows in the hair's colour: hair-in-photo.ts), skinned from the nearest FLAME
  *   vertices and coloured from the photo -> rest-pose offsets for export.
  *
@@ -23,6 +23,7 @@ import { semanticFieldForHead } from '../semantic/semantic-field.js';
 import type { FitOutput } from '../stages/fit.js';
 import { type SkinnedHair, bindHair, extractHair, simplifyHair } from '../uniform/hair.js';
 import { fitPlacement, skinningTransforms, unskinPoints } from '../uniform/skinning.js';
+import { projectionCodes } from '../uniform/projection-codes.js';
 import { type UniformizeOptions, type UniformizeReport, uniformize } from '../uniform/uniformize.js';
 import { type PhotoColourModels, hairShownInPhoto } from './hair-in-photo.js';
 import { type SeifInputs, prepareSeifInputs, toFitFrame } from './inputs.js';
@@ -40,6 +41,19 @@ export interface SeifStageOptions {
   batchSize?: number;
   /** Occupancy iso level of the surface (default: the weights' calibrated level, SeifNetwork.surfaceLevel). */
   level?: number;
+  /** How FLAME vertices find their place on the surface (default SEIF_DEFAULT_UNIFORMIZATION). */
+  uniformization?: SeifUniformization;
+}
+
+/**
+ * - 'projection': each fitted face/ear vertex moves along its normal onto the surface, where the network's codes say
+ *   "face" (uniform/projection-codes.ts); `moveFraction` of the way (uniformize.ts).
+ * - 'codes': SeIF's own rule, each vertex goes to the surface points whose refined code matches its template code.
+ *   It needs codes within ~0.03 of the truth; seif-lite's are ~0.05 off at the median, so it is not the default.
+ */
+export interface SeifUniformization {
+  matching: 'projection' | 'codes';
+  moveFraction?: number;
 }
 
 export interface SeifStageInput {
@@ -78,8 +92,10 @@ export interface SeifResult {
   restOffsets: Float32Array;
   hair: SeifHair | undefined;
   uniformizeReport: UniformizeReport;
-  /** True when too few FLAME vertices found (or kept) a code match (MIN_TARGETED_FRACTION): the head is the fit's. */
+  /** True when too few FLAME vertices found (or kept) a match (MIN_TARGETED_FRACTION): the head is the fit's. */
   uniformizeSkipped: boolean;
+  /** The rule that placed them. */
+  uniformization: SeifUniformization;
   grid: {
     resolution: number; coarse: number; level: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number;
     /** Evaluated points off the person (silhouette.ts) whose non-zero occupancy was zeroed. */
@@ -97,6 +113,8 @@ export interface SeifReconstruction {
   surface: IndexedMesh;
   /** n x 3 refined semantic codes at the surface's vertices. */
   codes: Float32Array;
+  /** n x 3 codes of the fit's semantic field at the same vertices (the network's code input there). */
+  fieldCodes: Float32Array;
   grid: OccupancyGrid;
   decoderCalls: number;
   /** Evaluated points off the person whose occupancy was zeroed. */
@@ -109,6 +127,18 @@ export interface SeifReconstruction {
  * ~2-2.6 M points evaluated, hair binding and colouring of ~250k vertices); 256 and 512 on request.
  */
 export const SEIF_DEFAULT_RESOLUTION = 128;
+
+/**
+ * Production uniformization. Chosen on held-out synthetic heads of a seed other than eval:synth's (docs/results.md,
+ * "Uniformization by projection"): half the way to the surface beat both the fit and the whole way.
+ */
+export const SEIF_DEFAULT_UNIFORMIZATION: SeifUniformization = Object.freeze({ matching: 'projection', moveFraction: 0.5 });
+
+/** Throws SeifError('INVALID_ARGUMENT') naming `where` unless `how` is a valid SeifUniformization. */
+export function checkUniformization(how: SeifUniformization, where: string): void {
+  if (how.matching !== 'projection' && how.matching !== 'codes') throw new SeifError('INVALID_ARGUMENT', `${where}: uniformization.matching must be 'projection' or 'codes', got "${String(how.matching)}".`);
+  if (how.moveFraction !== undefined && !(how.moveFraction > 0 && how.moveFraction <= 1)) throw new SeifError('INVALID_ARGUMENT', `${where}: uniformization.moveFraction must be in (0, 1], got ${how.moveFraction}.`);
+}
 
 /** Uniformization runs only when at least this fraction of the face/ear vertices found a code match, and is kept only when as many kept their target. */
 export const MIN_TARGETED_FRACTION = 0.5;
@@ -139,6 +169,12 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     this.options = options;
     const resolution = options.resolution ?? SEIF_DEFAULT_RESOLUTION;
     if (![64, 128, 256, 512].includes(resolution)) throw new SeifError('INVALID_ARGUMENT', `seif: resolution must be 64, 128, 256 or 512, got ${resolution}.`);
+    if (options.uniformization) checkUniformization(options.uniformization, 'seif');
+  }
+
+  /** The uniformization this stage runs (its option or the production default). */
+  get uniformization(): SeifUniformization {
+    return this.options.uniformization ?? SEIF_DEFAULT_UNIFORMIZATION;
   }
 
   async run(input: SeifStageInput, context?: StageContext): Promise<SeifResult> {
@@ -169,7 +205,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     // (depth-centred) fit. queryAsync: the field shares each batch with a worker thread (128^3, 2 idle cores:
     // occupancy ~2.0 -> ~1.4 s; no gain, a little more CPU, when another process holds the second core).
     const field = semanticFieldForHead(model, inputs.prior);
-    let grid: OccupancyGrid, surface: IndexedMesh, codes: Float32Array;
+    let grid: OccupancyGrid, surface: IndexedMesh, codes: Float32Array, fieldCodes: Float32Array;
     let decoderCalls = 0, carved = 0;
     try {
       grid = await evaluateOccupancyGrid(async (points) => {
@@ -196,17 +232,20 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
 
       // 4. Refined codes at the surface vertices.
       codes = new Float32Array(surface.positions.length);
+      fieldCodes = new Float32Array(surface.positions.length);
       const batch = this.options.batchSize ?? 65536;
       for (let start = 0; start < surface.positions.length; start += 3 * batch) {
         const points = surface.positions.subarray(start, Math.min(surface.positions.length, start + 3 * batch));
-        codes.set((await network.decode(feature, points, await field.queryAsync(points))).code, start);
+        const input = await field.queryAsync(points);
+        fieldCodes.set(input, start);
+        codes.set((await network.decode(feature, points, input)).code, start);
       }
     } finally {
       // Free the worker threads' copies of the field's mesh now (also on failure), not at garbage collection.
       field.dispose();
     }
     lap('codes');
-    return { inputs, surface, codes, grid, decoderCalls, carved, ms };
+    return { inputs, surface, codes, fieldCodes, grid, decoderCalls, carved, ms };
   }
 
   /**
@@ -225,13 +264,15 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     const metresPerUnit = metresPerFrameUnit(fit) / inputs.scale;
     // Scalp and neck have no codes: snap them onto a surface within 0.015 (~4 mm), more than the hair threshold
     // (0.01), so bare skin is not mistaken for a thin layer of hair and FLAME does not poke through short hair.
-    // Too few code matches means the refined codes cannot be trusted on this photo (seif-lite v1's code error is
-    // ~0.2 template units, far above the 0.03 match radius): a handful of targets then drags the whole mesh
-    // (measured on held-out renders: face error 6 -> 13 mm). Then the fit's head is kept, and the solve is not even
-    // run; the hair still comes from SeIF.
+    // Too few matches means the surface or its codes cannot be trusted on this photo (with 'codes' and seif-lite v1,
+    // code error ~0.2 against the 0.03 radius; with 'projection', a face the network calls hair or a surface far
+    // from the fit): a handful of targets then drags the whole mesh (measured on held-out renders: face error
+    // 6 -> 13 mm). Then the fit's head is kept, and the solve is not even run; the hair still comes from SeIF.
     const minFraction = uniformizeOptions.minMatchedFraction ?? MIN_TARGETED_FRACTION;
-    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes }, {
-      metresPerUnit, snapDistance: 0.015, ...uniformizeOptions, minMatchedFraction: minFraction,
+    const how = this.uniformization;
+    const matchCodes = how.matching === 'projection' ? projectionCodes(model, inputs.prior, surface.positions, codes, reconstructed.fieldCodes) : codes;
+    const uniform = uniformize(model, inputs.prior, { positions: surface.positions, indices: surface.indices, codes: matchCodes }, {
+      metresPerUnit, snapDistance: 0.015, ...(how.moveFraction !== undefined ? { moveFraction: how.moveFraction } : {}), ...uniformizeOptions, minMatchedFraction: minFraction,
     });
     const uniformizeSkipped = uniform.report.skipped || uniform.report.targeted < minFraction * uniform.report.eligible;
     const uniformized0 = uniformizeSkipped ? Float32Array.from(inputs.prior) : uniform.vertices;
@@ -267,7 +308,7 @@ export class SeifStage implements Stage<SeifStageInput, SeifResult> {
     } else lap('hairExtract');
 
     return {
-      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, uniformizeSkipped, frameToImage: inputs.fitFrameToImage, ms,
+      surface, uniformized, restOffsets, hair, uniformizeReport: uniform.report, uniformizeSkipped, uniformization: how, frameToImage: inputs.fitFrameToImage, ms,
       grid: { resolution: grid.resolution, coarse: grid.coarseResolution, level: grid.level, pointsEvaluated: grid.pointsEvaluated, denseEquivalent: grid.denseEquivalent, decoderCalls, carvedBySilhouette: carved },
     };
   }

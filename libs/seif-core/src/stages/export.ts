@@ -110,8 +110,11 @@ export interface SeifInfo {
   weights: { id: string; version: string; sha256: { encoder: string; decoder: string } };
   grid: { resolution: number; coarse: number; level: number; pointsEvaluated: number; denseEquivalent: number; decoderCalls: number; carvedBySilhouette: number };
   surface: { vertices: number; triangles: number };
-  /** matched: code matches before any rejection (skipped when under half the eligible vertices). */
-  uniformize: { eligible: number; matched: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined; skipped: boolean };
+  /**
+   * matching / moveFraction: the rule used (seif/stage.ts SeifUniformization); matched: matches before any
+   * rejection (skipped when under half the eligible vertices).
+   */
+  uniformize: { matching: 'projection' | 'codes'; moveFraction: number; eligible: number; matched: number; targeted: number; rejected: number; meanMoveMm?: number | undefined; maxMoveMm?: number | undefined; skipped: boolean };
   /** faceShellVertices: surface off the fit over its face that the photo does not show as hair (seif/hair-in-photo.ts). */
   hair: { vertices: number; triangles: number; seenInPhoto: number; faceShellVertices: number } | null;
   /** Milliseconds per SeIF sub-step. */

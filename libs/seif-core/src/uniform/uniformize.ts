@@ -56,6 +56,12 @@ export interface UniformizeOptions {
   searchRadius?: number;
   /** Target weight w against the displacement smoothness (default 1; lower smooths more). */
   targetWeight?: number;
+  /**
+   * Fraction of each matched vertex's move kept as its target (default 1: onto the surface). Below 1 the result is
+   * a blend of the fit and the surface, two estimates of the face whose errors are partly independent; the outlier
+   * rules still judge the whole move. Snapped scalp/neck vertices always go all the way.
+   */
+  moveFraction?: number;
   /** Outlier rule: median + madFactor * 1.4826 * MAD (default 3). */
   madFactor?: number;
   /**
@@ -328,6 +334,8 @@ export function uniformize(model: HeadModel, frameVertices: Float32Array, surfac
   const maxCode = options.maxCodeDistance ?? 0.03;
   const radius = options.searchRadius ?? 0.04;
   const weight = options.targetWeight ?? 1;
+  const fraction = options.moveFraction ?? 1;
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`uniformize: moveFraction must be in (0, 1], got ${fraction}`);
   const madFactor = options.madFactor ?? 3;
   const minSigma = options.minSigma ?? 0.001;
   const minCodeNorm = options.minCodeNorm ?? 0.05;
@@ -370,7 +378,7 @@ export function uniformize(model: HeadModel, frameVertices: Float32Array, surfac
     }
     estimateTarget(P, count, 0.1 * radius, codes[3 * v]!, codes[3 * v + 1]!, codes[3 * v + 2]!, C);
     const dx = _target[0]! - fx, dy = _target[1]! - fy, dz = _target[2]! - fz;
-    target[3 * v] = dx; target[3 * v + 1] = dy; target[3 * v + 2] = dz;
+    target[3 * v] = fraction * dx; target[3 * v + 1] = fraction * dy; target[3 * v + 2] = fraction * dz;
     moves[matched] = Math.hypot(dx, dy, dz);
     movedVertex[matched++] = v;
     status[v] = VERTEX_STATUS.targeted;
