@@ -323,6 +323,36 @@ describe('SemanticField fast path (voxel cache, block order, workers)', () => {
     expect(ties).toBeLessThan(4);
   });
 
+  it('gives exactly 0 on the region border edge, whichever of the two triangles there a search returns', () => {
+    // Two triangles folded along a shared edge (0 -> 1); only the far corner of the first carries the region. Points
+    // off the edge, between the two planes' normals, are equally close to both triangles: the answer is 0 either way
+    // (the edge's weight), not the rounding residue the region side's barycentrics leave (~1e-16). Such a residue
+    // made the same photo give different codes depending on which path (voxel cache, BVH, worker) answered.
+    // A ridge along x (corners 0, 1) sloping down on both sides, turned and moved off the axes so that barycentrics
+    // round; points straight above the ridge are closest to the edge itself on both triangles.
+    const r = rng(21);
+    const [a, b, c] = [0.7, -0.4, 1.1];
+    const turn = (x: number, y: number, z: number): [number, number, number] => {
+      const y1 = Math.cos(a) * y - Math.sin(a) * z, z1 = Math.sin(a) * y + Math.cos(a) * z;
+      const x2 = Math.cos(b) * x + Math.sin(b) * z1, z2 = -Math.sin(b) * x + Math.cos(b) * z1;
+      const x3 = Math.cos(c) * x2 - Math.sin(c) * y1, y3 = Math.sin(c) * x2 + Math.cos(c) * y1;
+      return [0.0131 + x3, -0.0217 + y3, 0.0073 + z2];
+    };
+    const positions = new Float32Array([...turn(0, 0, 0), ...turn(0.2, 0, 0), ...turn(0.1, -0.15, -0.05), ...turn(0.1, 0.15, -0.05)]);
+    const surface: SemanticSurface = {
+      positions, indices: new Uint32Array([0, 1, 2, 1, 0, 3]), template: positions.map((v) => v + 0.5),
+      region: new Float32Array([0, 0, 1, 0]),
+    };
+    const points = new Float32Array(3 * 500);
+    for (let i = 0; i < 500; i++) points.set(turn(0.01 + 0.18 * r(), 0, 0.001 + 0.02 * r()), 3 * i);
+    const field = new SemanticField(surface);
+    const viaCache = field.query(points), again = field.query(points);
+    const viaBvh = new SemanticField(surface).query(points, new Float32Array(points.length), new Float32Array(500));
+    let nonZero = 0;
+    for (const codes of [viaCache, again, viaBvh]) for (const c of codes) if (c !== 0) nonZero++;
+    expect(nonZero).toBe(0);
+  });
+
   it('queryAsync gives the same codes as query, with worker threads helping once they are up', async () => {
     const { model, vertices, surface } = await head();
     const field = new SemanticField(surface);

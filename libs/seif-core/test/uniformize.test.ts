@@ -7,7 +7,7 @@ import { solveDisplacement, uniformLaplacian } from '../src/uniform/deform.js';
 import { KdTree3 } from '../src/uniform/kd-tree.js';
 import { type ReconstructedSurface, VERTEX_STATUS, interiorRegionVertices, uniformize, vertexCodes } from '../src/uniform/uniformize.js';
 import { semanticFieldForHead } from '../src/semantic/semantic-field.js';
-import { projectionCodes } from '../src/uniform/projection-codes.js';
+import { networkSeesFace, projectionCodes } from '../src/uniform/projection-codes.js';
 import { flippedTriangles, gaussian, perfectSurface, rng, sceneSample, smoothOffset, vertexError } from './uniform-fixtures.js';
 
 type Scene = SynthSample & { scene: NonNullable<SynthSample['scene']> };
@@ -283,6 +283,16 @@ describe('uniformize', () => {
       expect(upper).toBeGreaterThan(1000);
       expect(zeroed).toBeGreaterThan(0);
       expect(kept).toBeGreaterThan(1000);
+      // Only the kept points are searched: the same codes as searching every point and zeroing the rest.
+      const everywhere = projectionCodes(model, prior, surface.positions);
+      const seen = new Uint8Array(everywhere.length / 3);
+      for (const i of networkSeesFace(network, fieldCodes)) seen[i] = 1;
+      let differ = 0;
+      for (let i = 0; i < seen.length; i++) {
+        for (let k = 0; k < 3; k++) if (gated[3 * i + k] !== (seen[i] ? everywhere[3 * i + k] : 0)) differ++;
+      }
+      expect(seen.reduce((a, b) => a + b, 0)).toBe(kept);
+      expect(differ).toBe(0);
       // Upper-face vertices then find no target and follow their neighbours; the lower face still reaches the surface.
       const result = uniformize(model, prior, { ...surface, codes: gated });
       let upperTargeted = 0;

@@ -35,6 +35,8 @@ export const SEMANTIC_CUTOFF = 0.2;
 const VOXELS_PER_CUTOFF = 12.8;
 /** Below this many points a batch is visited in its own order (sorting would cost more than it saves). */
 const BLOCK_SORT_MIN = 64;
+/** Interpolated region weights at or below this are the border edge's rounding residue: code 0. */
+const REGION_BORDER = 1e-9;
 /** The masks of the head model whose vertices carry codes (SeIF: face and ears). */
 export const SEMANTIC_REGION_MASKS: readonly string[] = Object.freeze(['face', 'left_ear', 'right_ear']);
 
@@ -240,9 +242,11 @@ export class SemanticField {
 
   /**
    * query() spread over the cores: the calling thread and one worker thread per further core (worker-pool.ts)
-   * each take chunks of the batch. Same codes as query(), bit for bit (every thread runs the same code on a
-   * replica of this field). Worth it for large batches (the occupancy grid's 65536 points); small ones, and any
-   * batch while the workers are still starting, run on the calling thread.
+   * each take chunks of the batch. Same codes as query() (every thread runs the same code on a replica of this
+   * field), except at exact ties between two triangles: which one wins depends on the thread's cache state, and the
+   * codes differ by rounding (<= 1e-6, tested; exactly 0 on the region's border, see writeCode). Worth it for large
+   * batches (the occupancy grid's 65536 points); small ones, and any batch while the workers are still starting,
+   * run on the calling thread.
    */
   queryAsync(points: ArrayLike<number>, out: Float32Array = new Float32Array(points.length)): Promise<Float32Array> {
     const k = points.length / 3;
@@ -317,7 +321,11 @@ export class SemanticField {
     const wa = Math.max(0, 1 - wb - wc);
     const region = wa * C[4 * a + 3]! + wb * C[4 * b + 3]! + wc * C[4 * c + 3]!;
     const fade = region * Math.exp(-hit.distanceSq * this.invSigmaSq);
-    if (fade === 0) {
+    // A closest point on the region's border edge is as close on the triangle beyond it, whose code is 0; which
+    // of the two a search returns depends on its path (voxel cache, BVH, a worker's cache state), and the region
+    // side gives a rounding residue (~1e-16) instead of 0. Either way the answer is 0: without this the same
+    // photo gave different codes from run to run, and the projection gate's "field is 0" test flipped with them.
+    if (!(Math.abs(region) > REGION_BORDER)) {
       out[3 * i] = 0; out[3 * i + 1] = 0; out[3 * i + 2] = 0;
       return;
     }
