@@ -93,7 +93,11 @@ export function csrMultiplyTransposed3(M: CsrMatrix, x: Float64Array, out: Float
 }
 
 export interface DeformOptions {
-  /** Stop a coordinate when |residual| <= tolerance * |rhs| (default 1e-5: displacements of ~1e-2 frame units are then exact to well under a micrometre of head). */
+  /**
+   * Stop a coordinate when |residual| <= tolerance * |rhs|. Default 1e-5: on FLAME with ~2,000 face targets of ~3 mm
+   * the solution is then within 0.01 mm (mean) / 0.11 mm (max) of the converged one, in ~500 iterations; 1e-4 gives
+   * 0.03 / 0.24 mm in ~340, 1e-3 is off by millimetres (the system is ill-conditioned: residual is not error).
+   */
   tolerance?: number;
   /** Iteration cap (default 4000). */
   maxIterations?: number;
