@@ -324,12 +324,11 @@ describe('SemanticField fast path (voxel cache, block order, workers)', () => {
   });
 
   it('gives exactly 0 on the region border edge, whichever of the two triangles there a search returns', () => {
-    // Two triangles folded along a shared edge (0 -> 1); only the far corner of the first carries the region. Points
-    // off the edge, between the two planes' normals, are equally close to both triangles: the answer is 0 either way
-    // (the edge's weight), not the rounding residue the region side's barycentrics leave (~1e-16). Such a residue
-    // made the same photo give different codes depending on which path (voxel cache, BVH, worker) answered.
-    // A ridge along x (corners 0, 1) sloping down on both sides, turned and moved off the axes so that barycentrics
-    // round; points straight above the ridge are closest to the edge itself on both triangles.
+    // A ridge along x (corners 0, 1) sloping down on both sides; only the far corner of the first triangle carries
+    // the region. Points straight above the ridge are closest to the edge itself on both triangles: the answer is 0
+    // either way (the edge's weight), not the rounding residue the region side's barycentrics leave (~1e-16; the
+    // ridge is turned and moved off the axes so that they round). Such a residue made the same photo give different
+    // codes depending on which path (voxel cache, BVH, worker) answered.
     const r = rng(21);
     const [a, b, c] = [0.7, -0.4, 1.1];
     const turn = (x: number, y: number, z: number): [number, number, number] => {

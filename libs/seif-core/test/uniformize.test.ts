@@ -276,7 +276,7 @@ describe('uniformize', () => {
       let zeroed = 0, kept = 0;
       for (let i = 0; i < gated.length; i += 3) {
         const isZero = gated[i] === 0 && gated[i + 1] === 0 && gated[i + 2] === 0;
-        // Zero on the upper half, and wherever the fit's field is (off face and ears).
+        // Zero on the upper half, and wherever the fit's field is 0 (off face and ears).
         if (surface.positions[i + 1]! > 0 || Math.hypot(fieldCodes[i]!, fieldCodes[i + 1]!, fieldCodes[i + 2]!) === 0) expect(isZero).toBe(true);
         if (isZero) zeroed++; else kept++;
       }

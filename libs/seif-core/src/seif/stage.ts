@@ -4,9 +4,10 @@
  *
  *   inputs (crop, prior maps, mask) -> encoder once -> decoder on a coarse-to-fine grid (codes from the semantic
  *   field of the fitted FLAME) -> marching cubes + cleanup -> refined codes at the surface vertices ->
- *   uniformization (fitted FLAME vertices moved onto the surface where the codes say face: SeifUniformization) -> hair = surface off the FLAME mesh (over the
- *   face, only what the photo shows in the hair's colour: hair-in-photo.ts), skinned from the nearest FLAME
- *   vertices and coloured from the photo -> rest-pose offsets for export.
+ *   uniformization (fitted FLAME vertices moved onto the surface where the codes say face: SeifUniformization) ->
+ *   hair = surface off the FLAME mesh (over the face, only what the photo shows in the hair's colour:
+ *   hair-in-photo.ts), skinned from the nearest FLAME vertices and coloured from the photo -> rest-pose offsets
+ *   for export.
  *
  * Everything geometric happens in the frame the network was trained in (inputs.ts: a similarity of the fit's
  * frame, depth-centred) and is mapped back at the end, so outputs share the fit's frame (and its camera maps them

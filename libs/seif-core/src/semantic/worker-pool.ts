@@ -9,8 +9,8 @@
  *
  * Workers start on the first parallel batch and join once their replica is built (a few hundred ms: the TypeScript
  * loader compiles the module graph); until then, and whenever a worker fails, the calling thread does the work
- * alone, so results depend on workers only by rounding at exact ties (semantic-field.ts queryAsync). Workers are unref'd while idle (ref'd only while a batch waits for
- * them): an idle pool does not keep the process alive.
+ * alone, so results depend on workers only by rounding at exact ties (semantic-field.ts queryAsync). Workers are
+ * unref'd while idle (ref'd only while a batch waits for them): an idle pool does not keep the process alive.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
